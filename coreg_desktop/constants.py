@@ -1,0 +1,19 @@
+"""Numbers that several layers must agree on, kept in one place so they cannot drift apart."""
+
+#: Every mix, clip, ambience loop and output stream runs at this rate. 48 kHz is what desktop
+#: sound servers run natively, so no resampling happens after our mixer.
+SAMPLE_RATE = 48_000
+
+#: The mixer and output are stereo float32 frames.
+CHANNELS = 2
+
+#: Ambience ids that practices may name; "none" means silence under the voice.
+AMBIENCE_IDS: tuple[str, ...] = ("rain", "ocean", "brown-noise", "soft-pad", "heartbeat", "none")
+
+#: Placeholders a practice may use in `say` text.
+PLACEHOLDERS: tuple[str, ...] = ("name", "safe_person")
+
+
+def seconds_to_frames(seconds: float) -> int:
+    """Round once, here, so that timeline, mixer and render agree to the sample."""
+    return int(round(seconds * SAMPLE_RATE))

@@ -1,0 +1,1 @@
+"""Practices as data: the model, the TOML loader and the timeline compiler."""

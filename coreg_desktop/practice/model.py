@@ -1,0 +1,110 @@
+"""The practice model: frozen dataclasses that the loader produces and the timeline consumes.
+
+Steps are deliberately few and plain (say, pause, breathe, bell) so that a practice is a file a
+non-programmer can write, and so that every layer below can be tested with hand-made practices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+
+class Cue(str, Enum):
+    """How a breathing phase change is signalled."""
+
+    VOICE = "voice"
+    TONE = "tone"
+    SILENT = "silent"
+
+
+class Phase(str, Enum):
+    """What the body is asked to do right now; the orb and captions read this."""
+
+    INHALE = "inhale"
+    HOLD = "hold"
+    EXHALE = "exhale"
+    REST = "rest"  # the hold after an exhale
+    IDLE = "idle"  # not a breathing step: the orb breathes slowly on its own
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+    pause: float = 0.0  # silence after the spoken text, seconds
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Pause:
+    seconds: float
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Breathe:
+    inhale: float
+    exhale: float
+    hold: float = 0.0
+    hold_after: float = 0.0
+    cycles: int | None = None
+    seconds: float | None = None
+    cue: Cue = Cue.VOICE
+    line: int = 0
+
+    @property
+    def cycle_seconds(self) -> float:
+        return self.inhale + self.hold + self.exhale + self.hold_after
+
+    @property
+    def cycle_count(self) -> int:
+        """`seconds` rounds to whole cycles, because stopping mid-breath feels abrupt."""
+        if self.cycles is not None:
+            return self.cycles
+        assert self.seconds is not None
+        return max(1, round(self.seconds / self.cycle_seconds))
+
+    @property
+    def total_seconds(self) -> float:
+        return self.cycle_count * self.cycle_seconds
+
+
+@dataclass(frozen=True)
+class Bell:
+    line: int = 0
+
+
+Step = Say | Pause | Breathe | Bell
+
+
+@dataclass(frozen=True)
+class Practice:
+    id: str
+    title: str
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    ambience: str = "none"
+    steps: tuple[Step, ...] = ()
+    source: Path | None = field(default=None, compare=False)
+    builtin: bool = field(default=False, compare=False)
+
+    def estimated_seconds(self, words_per_second: float = 2.1) -> float:
+        """A synthesis-free length estimate for listings; the timeline knows the exact one."""
+        total = 0.0
+        for step in self.steps:
+            if isinstance(step, Say):
+                words = len(step.text.split())
+                sentences = max(1, sum(step.text.count(c) for c in ".!?"))
+                total += words / words_per_second + 0.6 * sentences + step.pause
+            elif isinstance(step, Pause):
+                total += step.seconds
+            elif isinstance(step, Breathe):
+                total += step.total_seconds
+            elif isinstance(step, Bell):
+                total += 4.0
+        return total
+
+    @property
+    def minutes(self) -> float:
+        return round(self.estimated_seconds() / 60.0, 1)
