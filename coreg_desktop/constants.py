@@ -16,4 +16,4 @@ PLACEHOLDERS: tuple[str, ...] = ("name", "safe_person")
 
 def seconds_to_frames(seconds: float) -> int:
     """Round once, here, so that timeline, mixer and render agree to the sample."""
-    return int(round(seconds * SAMPLE_RATE))
+    return round(seconds * SAMPLE_RATE)

@@ -1,0 +1,374 @@
+"""Compile a practice into a timeline, and answer "what is happening at frame N?".
+
+Two stages keep streaming narration simple:
+
+* `plan()` turns a practice into a flat list of items (sentences, silences, breath phases, bells).
+  It needs no audio, so it is instant.
+* `compile_timeline()` lays the items out in frames once clip lengths are known. It stops at the
+  first sentence whose clip is not synthesized yet, so playback can start after the first line and
+  the timeline simply grows as the narrator catches up.
+
+`Timeline.state_at(frame)` is a pure function of the frame: the orb, captions, progress bar and tray
+all ask it for the audio clock's position, and nothing counts timer ticks.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from coreg_desktop.constants import SAMPLE_RATE, seconds_to_frames
+from coreg_desktop.practice.model import Bell, Breathe, Cue, Pause, Phase, Practice, Say
+from coreg_desktop.practice.text import fill, split_sentences
+
+#: Silence between two spoken sentences at rate 1.0. Piper has no such option, so it lives here.
+SENTENCE_GAP_S = 0.6
+#: A breath before the next say step starts after a previous one ended.
+STEP_GAP_S = 0.35
+#: How long the bell step lasts; the bell itself rings on under the closing silence.
+BELL_STEP_S = 5.0
+#: Silence after the last step, so the bell and ambience can fade instead of stopping dead.
+TAIL_S = 4.0
+#: An orb with nothing to pace breathes slowly on its own.
+IDLE_CYCLE_S = 10.0
+#: Spoken cues must fit inside their phase with this much room to spare.
+CUE_MARGIN_S = 0.25
+
+#: Spoken breath cues. The first cycle is spoken in full; later cycles more briefly.
+VOICE_CUES_FIRST: dict[Phase, str] = {
+    Phase.INHALE: "Breathe in, slowly.",
+    Phase.HOLD: "Hold, gently.",
+    Phase.EXHALE: "And breathe out, all the way.",
+    Phase.REST: "Rest.",
+}
+VOICE_CUES: dict[Phase, str] = {
+    Phase.INHALE: "Breathe in.",
+    Phase.HOLD: "Hold.",
+    Phase.EXHALE: "And out.",
+    Phase.REST: "Rest.",
+}
+PHASE_LABELS: dict[Phase, str] = {
+    Phase.INHALE: "Breathe in",
+    Phase.HOLD: "Hold",
+    Phase.EXHALE: "Breathe out",
+    Phase.REST: "Rest",
+    Phase.IDLE: "",
+}
+
+
+# --------------------------------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True)
+class Speech:
+    """One sentence; narration is synthesized per sentence so captions follow the voice exactly."""
+
+    text: str
+    step: int
+    gap_after: float  # seconds of silence after it (sentence gap, or the step's pause)
+
+
+@dataclass(frozen=True)
+class Silence:
+    seconds: float
+    step: int
+
+
+@dataclass(frozen=True)
+class BreathPhase:
+    phase: Phase
+    seconds: float
+    cycle: int  # 1-based
+    cycles: int
+    cue: Cue
+    cue_text: str | None  # what to say at the phase start when cue is VOICE
+    step: int
+
+
+@dataclass(frozen=True)
+class BellItem:
+    step: int
+
+
+Item = Speech | Silence | BreathPhase | BellItem
+
+
+def plan(
+    practice: Practice, values: Mapping[str, str | None] | None = None, rate: float = 1.0
+) -> list[Item]:
+    """Flatten a practice into timed items; `rate` stretches our own gaps as it does the voice."""
+    gap = SENTENCE_GAP_S / rate
+    items: list[Item] = []
+    for index, step in enumerate(practice.steps):
+        if isinstance(step, Say):
+            sentences = split_sentences(fill(step.text, values))
+            for i, sentence in enumerate(sentences):
+                last = i == len(sentences) - 1
+                after = (step.pause + STEP_GAP_S / rate) if last else gap
+                items.append(Speech(sentence, index, after))
+        elif isinstance(step, Pause):
+            items.append(Silence(step.seconds, index))
+        elif isinstance(step, Breathe):
+            count = step.cycle_count
+            phases = [
+                (Phase.INHALE, step.inhale),
+                (Phase.HOLD, step.hold),
+                (Phase.EXHALE, step.exhale),
+                (Phase.REST, step.hold_after),
+            ]
+            for cycle in range(1, count + 1):
+                cues = VOICE_CUES_FIRST if cycle == 1 else VOICE_CUES
+                for phase, seconds in phases:
+                    if seconds <= 0:
+                        continue
+                    text = cues[phase] if step.cue is Cue.VOICE else None
+                    items.append(BreathPhase(phase, seconds, cycle, count, step.cue, text, index))
+        elif isinstance(step, Bell):
+            items.append(BellItem(index))
+    return items
+
+
+def speech_texts(items: list[Item]) -> list[str]:
+    """Every distinct text to synthesize, in the order it is first needed."""
+    seen: dict[str, None] = {}
+    for item in items:
+        if isinstance(item, Speech):
+            seen.setdefault(item.text, None)
+        elif isinstance(item, BreathPhase) and item.cue_text:
+            seen.setdefault(item.cue_text, None)
+    return list(seen)
+
+
+# ----------------------------------------------------------------------------------- timeline
+
+
+@dataclass(frozen=True)
+class Event:
+    """A span of the timeline. Spans never overlap; together they tile [0, known_end)."""
+
+    start: int
+    end: int
+    kind: str  # "speech" | "silence" | "breathe" | "bell"
+    step: int
+    caption: str | None = None
+    phase: Phase = Phase.IDLE
+    cycle: int = 0
+    cycles: int = 0
+
+
+@dataclass(frozen=True)
+class Sound:
+    """A sound the mixer must play: a narration clip, a cue tone, or the bell."""
+
+    start: int
+    bus: str  # "voice" | "tone" | "bell"
+    key: str  # narration text for voice; tone kind ("inhale"...) for tone; "bell"
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything a view needs to draw one moment of a practice."""
+
+    t: float
+    total: float
+    step: int
+    kind: str
+    caption: str | None
+    phase: Phase
+    phase_label: str
+    phase_progress: float  # 0..1 within the current phase (or idle cycle)
+    phase_remaining: float  # seconds
+    cycle: int
+    cycles: int
+    finished: bool
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.total - self.t)
+
+
+@dataclass
+class Timeline:
+    events: list[Event] = field(default_factory=list)
+    sounds: list[Sound] = field(default_factory=list)
+    known_end: int = 0  # frames laid out so far
+    complete: bool = False  # every item is laid out; `total` is final
+    total: int = 0  # frames, including the tail; an estimate while incomplete
+    _starts: list[int] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self._starts = [e.start for e in self.events]
+
+    @property
+    def seconds(self) -> float:
+        return self.total / SAMPLE_RATE
+
+    def event_at(self, frame: int) -> Event | None:
+        i = bisect.bisect_right(self._starts, frame) - 1
+        if i < 0:
+            return None
+        event = self.events[i]
+        return event if frame < event.end else None
+
+    def caption_at(self, frame: int) -> str | None:
+        """The sentence being spoken, kept up through the pause that follows it."""
+        i = bisect.bisect_right(self._starts, frame) - 1
+        while i >= 0:
+            event = self.events[i]
+            if event.kind == "speech":
+                return event.caption
+            if event.kind != "silence":
+                return None
+            i -= 1
+        return None
+
+    def state_at(self, frame: int) -> State:
+        frame = max(0, frame)
+        t = frame / SAMPLE_RATE
+        total = self.total / SAMPLE_RATE
+        finished = self.complete and frame >= self.total
+        event = self.event_at(frame)
+        if event is not None and event.kind == "breathe":
+            length = max(1, event.end - event.start)
+            progress = (frame - event.start) / length
+            return State(
+                t=t,
+                total=total,
+                step=event.step,
+                kind="breathe",
+                caption=None,
+                phase=event.phase,
+                phase_label=PHASE_LABELS[event.phase],
+                phase_progress=min(1.0, progress),
+                phase_remaining=(event.end - frame) / SAMPLE_RATE,
+                cycle=event.cycle,
+                cycles=event.cycles,
+                finished=finished,
+            )
+        idle = (t % IDLE_CYCLE_S) / IDLE_CYCLE_S
+        return State(
+            t=t,
+            total=total,
+            step=event.step if event else -1,
+            kind=event.kind if event else ("end" if finished else "waiting"),
+            caption=self.caption_at(frame),
+            phase=Phase.IDLE,
+            phase_label="",
+            phase_progress=idle,
+            phase_remaining=IDLE_CYCLE_S * (1.0 - idle),
+            cycle=0,
+            cycles=0,
+            finished=finished,
+        )
+
+
+def compile_timeline(
+    items: list[Item],
+    clip_frames: Callable[[str], int | None],
+    voice_available: bool = True,
+    words_per_second: float = 2.3,
+    bell_frames: int = seconds_to_frames(BELL_STEP_S),
+) -> Timeline:
+    """Lay items out in frames as far as clip lengths are known.
+
+    `clip_frames(text)` returns a synthesized clip's length, None while it is still being made,
+    or FAILED when it could not be made. Without a voice (or for a failed clip), speech still takes
+    an estimated time so captions can be read, and spoken breath cues become tones.
+    """
+    events: list[Event] = []
+    sounds: list[Sound] = []
+    pos = 0
+    complete = True
+    for item in items:
+        if isinstance(item, Speech):
+            frames = clip_frames(item.text) if voice_available else FAILED
+            if frames is None:
+                complete = False
+                break
+            if frames == FAILED:
+                words = max(1, len(item.text.split()))
+                frames = seconds_to_frames(words / words_per_second + 0.3)
+            else:
+                sounds.append(Sound(pos, "voice", item.text))
+            events.append(Event(pos, pos + frames, "speech", item.step, caption=item.text))
+            pos += frames
+            gap = seconds_to_frames(item.gap_after)
+            if gap > 0:
+                events.append(Event(pos, pos + gap, "silence", item.step))
+                pos += gap
+        elif isinstance(item, Silence):
+            frames = seconds_to_frames(item.seconds)
+            if frames > 0:
+                events.append(Event(pos, pos + frames, "silence", item.step))
+                pos += frames
+        elif isinstance(item, BreathPhase):
+            frames = seconds_to_frames(item.seconds)
+            sound = _breath_cue(item, clip_frames, voice_available, frames)
+            if sound is _PENDING:
+                complete = False
+                break
+            if sound is not None:
+                bus, key = sound
+                sounds.append(Sound(pos, bus, key))
+            events.append(
+                Event(
+                    pos,
+                    pos + frames,
+                    "breathe",
+                    item.step,
+                    phase=item.phase,
+                    cycle=item.cycle,
+                    cycles=item.cycles,
+                )
+            )
+            pos += frames
+        elif isinstance(item, BellItem):
+            sounds.append(Sound(pos, "bell", "bell"))
+            events.append(Event(pos, pos + bell_frames, "bell", item.step))
+            pos += bell_frames
+    tail = seconds_to_frames(TAIL_S)
+    total = pos + tail if complete else max(pos + tail, _estimate_total(items, words_per_second))
+    return Timeline(events, sounds, known_end=pos, complete=complete, total=total)
+
+
+_PENDING = ("pending", "pending")
+#: What `clip_frames` returns for a sentence that could not be synthesized.
+FAILED = -1
+
+
+def _breath_cue(
+    item: BreathPhase,
+    clip_frames: Callable[[str], int | None],
+    voice_available: bool,
+    phase_frames: int,
+) -> tuple[str, str] | None:
+    if item.cue is Cue.SILENT:
+        return None
+    if item.cue is Cue.VOICE and voice_available and item.cue_text:
+        frames = clip_frames(item.cue_text)
+        if frames is None:
+            return _PENDING
+        if frames != FAILED and frames + seconds_to_frames(CUE_MARGIN_S) <= phase_frames:
+            return ("voice", item.cue_text)
+        # A spoken cue longer than its phase would talk over the next one: a tone fits anywhere.
+    return ("tone", item.phase.value)
+
+
+def _estimate_total(items: list[Item], words_per_second: float) -> int:
+    """A length for progress bars before every clip exists; replaced once synthesis finishes."""
+    seconds = TAIL_S
+    for item in items:
+        if isinstance(item, Speech):
+            seconds += len(item.text.split()) / words_per_second + item.gap_after
+        elif isinstance(item, Silence | BreathPhase):
+            seconds += item.seconds
+        elif isinstance(item, BellItem):
+            seconds += BELL_STEP_S
+    return seconds_to_frames(seconds)
+
+
+def format_clock(seconds: float) -> str:
+    seconds = max(0, math.ceil(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"

@@ -1,0 +1,164 @@
+"""Mixer: gains, ducking, fades, transport and block-size independence, with real numpy mixing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from coreg_desktop.audio.mixer import (
+    AMBIENCE_BASE_GAIN,
+    BUS_CUE,
+    BUS_VOICE,
+    DUCK_DB,
+    PAUSE_FADE_S,
+    Mixer,
+    Program,
+    Scheduled,
+    Transport,
+)
+from coreg_desktop.constants import SAMPLE_RATE as SR
+
+
+def sine(seconds: float, freq: float = 440.0, amp: float = 0.5) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def ambience(seconds: float = 5.0, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (0.1 * rng.standard_normal((int(seconds * SR), 2))).astype(np.float32)
+
+
+def rms_db(x: np.ndarray) -> float:
+    return float(20 * np.log10(np.sqrt(np.mean(np.square(x, dtype=np.float64))) + 1e-12))
+
+
+def program(voice_at: float = 5.0, voice_len: float = 4.0, end: float = 16.0) -> Program:
+    silent_voice = np.zeros(int(voice_len * SR), dtype=np.float32)
+    sounds = [Scheduled(int(voice_at * SR), silent_voice, BUS_VOICE)]
+    return Program.build(sounds, ambience(), int(end * SR), int(end * SR))
+
+
+def test_any_block_size_renders_the_same_samples() -> None:
+    sounds = [
+        Scheduled(SR // 2, sine(1.3), BUS_VOICE),
+        Scheduled(2 * SR, sine(0.4, 660), BUS_CUE),
+        Scheduled(int(2.5 * SR), sine(2.0, 330), BUS_VOICE),
+    ]
+    prog = Program.build(sounds, ambience(1.7), 6 * SR, 6 * SR)
+    reference = Mixer().render_program(prog, block=4096)
+    mixer = Mixer()
+    mixer.load(prog)
+    out = np.zeros_like(reference)
+    rng = np.random.default_rng(0)
+    pos = 0
+    while pos < len(out):
+        k = min(int(rng.integers(1, 3000)), len(out) - pos)
+        mixer.render(out[pos : pos + k])
+        pos += k
+    np.testing.assert_array_equal(out, reference)
+    assert mixer.transport is Transport.FINISHED
+
+
+def test_ambience_ducks_about_8_db_under_the_voice_with_300ms_ramps() -> None:
+    out = Mixer().render_program(program())
+    free = rms_db(out[int(3.6 * SR) : int(4.4 * SR)])
+    ducked = rms_db(out[int(6 * SR) : int(8 * SR)])
+    assert free - ducked == pytest.approx(DUCK_DB, abs=0.5)
+    # Half-way down the ramp that starts 300 ms before the voice.
+    half = rms_db(out[int(4.84 * SR) : int(4.86 * SR)])
+    assert ducked + 1.5 < half < free - 1.5
+    # Back up 300 ms after the voice ends.
+    after = rms_db(out[int(9.4 * SR) : int(10.2 * SR)])
+    assert after == pytest.approx(free, abs=0.5)
+
+
+def test_ambience_fades_in_and_out_over_three_seconds() -> None:
+    out = Mixer().render_program(program(voice_at=8, voice_len=0.1, end=14))
+    assert np.abs(out[:100]).max() < 1e-3
+    steady = rms_db(out[int(3.2 * SR) : int(4.5 * SR)])
+    assert rms_db(out[int(1.45 * SR) : int(1.55 * SR)]) == pytest.approx(steady - 6.0, abs=1.0)
+    assert np.abs(out[-100:]).max() < 1e-3
+    assert steady == pytest.approx(rms_db(ambience()) + 20 * np.log10(AMBIENCE_BASE_GAIN), abs=0.5)
+
+
+def test_loud_sources_never_clip() -> None:
+    loud = [Scheduled(0, sine(2.0, amp=1.0), BUS_VOICE), Scheduled(0, sine(2.0, 700, 1.0), BUS_CUE)]
+    prog = Program.build(loud, ambience() * 8, 3 * SR, 3 * SR)
+    out = Mixer().render_program(prog)
+    assert np.abs(out).max() <= 1.0
+
+
+def test_pause_fades_holds_the_playhead_and_resumes_where_it_was() -> None:
+    prog = Program.build([Scheduled(0, sine(10.0), BUS_VOICE)], None, 10 * SR, 10 * SR)
+    mixer = Mixer()
+    mixer.load(prog)
+    block = np.zeros((1024, 2), dtype=np.float32)
+    for _ in range(20):
+        mixer.render(block)
+    mixer.pause()
+    faded = np.zeros((int(PAUSE_FADE_S * SR) + 2048, 2), dtype=np.float32)
+    mixer.render(faded)
+    # A fade, not a cut: the largest step between samples stays that of the sine itself.
+    assert np.abs(np.diff(faded[:, 0])).max() < 0.05
+    assert np.abs(faded[-1024:]).max() == 0.0
+    held = mixer.pos
+    for _ in range(10):
+        mixer.render(block)
+        assert not block.any()
+    assert mixer.pos == held and mixer.transport is Transport.PAUSED
+    mixer.resume()
+    mixer.render(block)
+    assert block.any() and mixer.pos == held + 1024
+
+
+def test_stop_fades_out_then_reports_stopped() -> None:
+    prog = Program.build([Scheduled(0, sine(10.0), BUS_VOICE)], None, 10 * SR, 10 * SR)
+    mixer = Mixer()
+    mixer.load(prog)
+    mixer.stop(fade_s=0.5)
+    out = np.zeros((SR, 2), dtype=np.float32)
+    mixer.render(out)
+    assert np.abs(out[: SR // 10]).max() > 0.3
+    assert np.abs(out[int(0.55 * SR) :]).max() == 0.0
+    assert mixer.transport is Transport.STOPPED and not mixer.busy
+
+
+def test_playhead_waits_for_narration_that_is_not_ready() -> None:
+    first = Scheduled(0, sine(0.5), BUS_VOICE)
+    partial = Program.build([first], None, SR, None)
+    mixer = Mixer()
+    mixer.load(partial)
+    out = np.zeros((2 * SR, 2), dtype=np.float32)
+    mixer.render(out)
+    assert mixer.pos == SR and mixer.stalled_frames == SR
+    later = Scheduled(SR, sine(0.5, 550), BUS_VOICE)
+    mixer.update(Program.build([first, later], None, 2 * SR, 2 * SR))
+    tail = np.zeros((SR, 2), dtype=np.float32)
+    mixer.render(tail)
+    # The late sentence plays from its first sample, not from wherever the clock had run to.
+    np.testing.assert_allclose(tail[: SR // 2, 0], later.data, atol=1e-6)
+
+
+def test_heard_position_accounts_for_output_latency_and_pauses() -> None:
+    prog = Program.build([Scheduled(0, sine(10.0), BUS_VOICE)], None, 10 * SR, 10 * SR)
+    mixer = Mixer()
+    mixer.load(prog)
+    block = np.zeros((1000, 2), dtype=np.float32)
+    for _ in range(10):
+        mixer.render(block)
+    assert mixer.heard_position(latency_frames=2500) == 7500
+    mixer.pause()
+    for _ in range(20):
+        mixer.render(block)
+    paused_at = mixer.pos
+    assert mixer.heard_position(latency_frames=2500) == paused_at
+
+
+def test_slider_gains_apply_to_their_bus() -> None:
+    voice = Scheduled(0, sine(2.0, amp=0.5), BUS_VOICE)
+    prog = Program.build([voice], None, 2 * SR, 2 * SR)
+    mixer = Mixer()
+    mixer.set_gains(voice=0.25)
+    out = mixer.render_program(prog)
+    assert np.abs(out[SR:]).max() == pytest.approx(0.125, abs=0.002)
