@@ -1,0 +1,393 @@
+"""Command line: sub-commands, plain one-line errors, and the exit codes users and scripts rely on.
+
+Exit codes: 0 success, 2 bad input (one line naming what is wrong), 1 a bug in Coreg (one line
+pointing at the log file; the traceback goes to the log, or to the terminal with --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from coreg_desktop import __version__, paths
+from coreg_desktop.constants import AMBIENCE_IDS
+
+log = logging.getLogger("coreg_desktop")
+
+EXIT_OK = 0
+EXIT_BUG = 1
+EXIT_BAD_INPUT = 2
+CRASH_LOG = "coreg_desktop.crash"
+
+
+class BadInput(Exception):
+    """A mistake in what the user asked for: reported in one line, exit code 2."""
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise BadInput(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="coreg-desktop",
+        description="Short voice-guided practices to help an overwhelmed nervous system settle.",
+    )
+    parser.add_argument("--version", action="version", version=f"coreg-desktop {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full error details")
+    parser.add_argument("--minimized", action="store_true", help="start in the system tray")
+    parser.add_argument("--quick-reset", action="store_true", help="start the quick reset now")
+    parser.add_argument("--practice", metavar="ID", help="open and play a practice")
+    parser.add_argument("--quit", action="store_true", help="ask a running Coreg to quit")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("list", help="list the practices")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("render", help="write a practice to an audio file")
+    p.add_argument("id")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
+    p.add_argument("--no-ambient", action="store_true", help="leave the ambience out")
+    p.add_argument("--ambience", metavar="NAME", help="use this ambience instead")
+    p.add_argument("--voice", metavar="V", help="narration voice (see `voices`)")
+
+    p = sub.add_parser("play", help="play a practice")
+    p.add_argument("id")
+    p.add_argument("--no-gui", action="store_true", help="play in the terminal")
+    p.add_argument("--ambience", metavar="NAME", help="use this ambience instead")
+    p.add_argument("--no-ambient", action="store_true", help="leave the ambience out")
+    p.add_argument("--voice", metavar="V", help="narration voice (see `voices`)")
+
+    p = sub.add_parser("voices", help="list the narration voices")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    sub.add_parser("doctor", help="check sound devices, voices and storage")
+    return parser
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _library() -> Any:
+    from coreg_desktop.practice.loader import load_library
+
+    return load_library(report=lambda line: print(line, file=sys.stderr))
+
+
+def _practice(library: Any, practice_id: str) -> Any:
+    practice = library.get(practice_id)
+    if practice is None:
+        close = library.closest(practice_id)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise BadInput(f'no practice named "{practice_id}"{hint}')
+    return practice
+
+
+def _ambience_choice(args: argparse.Namespace) -> str | None:
+    if getattr(args, "no_ambient", False):
+        return "none"
+    name = getattr(args, "ambience", None)
+    if name is None:
+        return None
+    if name not in AMBIENCE_IDS:
+        close = difflib.get_close_matches(name, AMBIENCE_IDS, n=1)
+        choices = ", ".join(AMBIENCE_IDS)
+        hint = f'; did you mean "{close[0]}"?' if close else f"; choose from {choices}"
+        raise BadInput(f'no ambience named "{name}"{hint}')
+    return str(name)
+
+
+def _narrator(voice: str | None, settings: Any) -> Any:
+    from coreg_desktop.tts import make_synthesizer
+    from coreg_desktop.tts.cache import ClipCache
+    from coreg_desktop.tts.narrator import Narrator
+
+    chosen = voice if voice is not None else (settings["voice"] or None)
+    if voice:
+        _check_voice(voice)
+    synth = make_synthesizer(chosen)
+    if synth is None:
+        print("No narration voice is available; the practice will show captions and play "
+              "soft tones instead.", file=sys.stderr)
+    return Narrator(synth, ClipCache(paths.narration_cache_dir()), rate=settings["rate"])
+
+
+def _check_voice(voice: str) -> None:
+    from coreg_desktop.tts import list_voices
+
+    if voice == "system" or voice.startswith("system:"):
+        return
+    ids = [v.id for v in list_voices()]
+    if voice not in ids:
+        close = difflib.get_close_matches(voice, ids, n=2)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise BadInput(f'no voice named "{voice}"{hint} (see `coreg-desktop voices`)')
+
+
+def _settings() -> Any:
+    from coreg_desktop.settings import Settings
+
+    return Settings.load(report=lambda line: print(line, file=sys.stderr))
+
+
+def _check_writable(path: Path) -> None:
+    if path.suffix.lower() != ".wav":
+        raise BadInput(f"{path}: only .wav output is supported for now")
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise BadInput(f"{path}: is a folder, not a file name")
+    if not parent.is_dir():
+        raise BadInput(f"{path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise BadInput(f"{path}: cannot write here (permission denied)")
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    library = _library()
+    practices = library.all
+    if args.json:
+        rows = [
+            {"id": p.id, "title": p.title, "minutes": p.minutes, "summary": p.summary,
+             "tags": list(p.tags)}
+            for p in practices
+        ]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    width = max((len(p.id) for p in practices), default=0)
+    for p in practices:
+        print(f"{p.id:<{width}}  {p.minutes:>4.1f} min  {p.title} — {p.summary}")
+    for line in library.overrides:
+        print(line, file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from coreg_desktop.audio.bank import SoundBank
+    from coreg_desktop.audio.wav import write_wav
+    from coreg_desktop.session import SessionOptions, render_practice
+
+    _check_writable(args.output)
+    practice = _practice(_library(), args.id)
+    ambience = _ambience_choice(args)
+    settings = _settings()
+    narrator = _narrator(args.voice, settings)
+    options = SessionOptions(settings.placeholder_values(), ambience, settings["rate"])
+    started = time.perf_counter()
+    audio = render_practice(practice, narrator, SoundBank(paths.ambience_cache_dir()), options)
+    try:
+        write_wav(args.output, audio)
+    except OSError as exc:
+        raise BadInput(f"{args.output}: cannot write ({exc.strerror or exc})") from exc
+    seconds = len(audio) / 48_000
+    print(f"Wrote {args.output} ({int(seconds // 60)}:{int(seconds % 60):02d}) "
+          f"in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    if not args.no_gui:
+        return _run_gui(["--practice", args.id])
+    from coreg_desktop.audio.bank import SoundBank
+    from coreg_desktop.audio.mixer import Mixer
+    from coreg_desktop.audio.output import open_output
+    from coreg_desktop.session import Session, SessionOptions
+
+    practice = _practice(_library(), args.id)
+    ambience = _ambience_choice(args)
+    settings = _settings()
+    notices: list[str] = []
+    output = open_output(on_notice=lambda msg: print(msg, file=sys.stderr))
+    mixer = Mixer(settings["voice_volume"], settings["ambience_volume"])
+    output.start(mixer.render)
+    narrator = _narrator(args.voice, settings)
+    bank = SoundBank(paths.ambience_cache_dir())
+    options = SessionOptions(settings.placeholder_values(), ambience, settings["rate"])
+    session = Session(practice, narrator, bank, mixer, output, options)
+    interrupted = threading.Event()
+
+    def on_sigint(_sig: int, _frame: FrameType | None) -> None:
+        interrupted.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    signal.signal(signal.SIGTERM, on_sigint)
+    progress = _Progress(practice.title)
+    try:
+        session.start()
+        while not session.finished:
+            if interrupted.is_set():
+                progress.clear()
+                print("Stopping gently…", file=sys.stderr)
+                session.stop(fade_s=1.0)
+                session.wait_stopped(timeout=3.0)
+                break
+            progress.show(session.state())
+            time.sleep(0.1)
+        else:
+            progress.show(session.state())
+            progress.done()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        output.close()
+    for msg in notices:
+        print(msg, file=sys.stderr)
+    return EXIT_OK
+
+
+class _Progress:
+    """A one-line terminal progress bar; plain caption lines when stdout is not a terminal."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.tty = sys.stdout.isatty()
+        self._last_caption: str | None = None
+        self._last_phase = ""
+
+    def show(self, state: Any) -> None:
+        from coreg_desktop.practice.timeline import format_clock
+
+        phase = state.phase_label
+        if state.cycles:
+            phase = f"{phase} ({state.cycle}/{state.cycles})"
+        if not self.tty:
+            line = state.caption if state.caption and state.caption != self._last_caption else None
+            if line:
+                print(f"[{format_clock(state.t)}] {line}", flush=True)
+                self._last_caption = state.caption
+            elif phase and phase != self._last_phase and not state.caption:
+                print(f"[{format_clock(state.t)}] {phase}", flush=True)
+            self._last_phase = phase
+            return
+        cols = shutil.get_terminal_size((80, 20)).columns
+        frac = min(1.0, state.t / state.total) if state.total else 0.0
+        bar_w = 20
+        filled = int(frac * bar_w)
+        bar = "█" * filled + "░" * (bar_w - filled)
+        clock = f"{format_clock(state.t)}/{format_clock(state.total)}"
+        text = phase or (state.caption or "")
+        line = f"{bar} {clock}  {text}"
+        sys.stdout.write("\r" + line[: cols - 1].ljust(cols - 1))
+        sys.stdout.flush()
+
+    def clear(self) -> None:
+        if self.tty:
+            sys.stdout.write("\r" + " " * (shutil.get_terminal_size((80, 20)).columns - 1) + "\r")
+
+    def done(self) -> None:
+        if self.tty:
+            sys.stdout.write("\n")
+        print(f"{self.title} is complete. Take your time before you move on.")
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    from coreg_desktop.tts import list_voices
+
+    voices = list_voices()
+    if args.json:
+        print(json.dumps([v.__dict__ for v in voices], indent=2))
+        return EXIT_OK
+    if not voices:
+        print("No voices found. Practices will still run with captions and tones.")
+    for v in voices:
+        state = "" if v.available else "  (not available)"
+        print(f"{v.id:<28} {v.engine:<7} {v.language:<6} {v.name}{state}")
+    return EXIT_OK
+
+
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    from coreg_desktop.doctor import report
+
+    for line in report():
+        print(line)
+    return EXIT_OK
+
+
+def _run_gui(argv: Sequence[str]) -> int:
+    try:
+        from coreg_desktop.app import run
+    except ImportError as exc:
+        raise BadInput(
+            f"the desktop window is not available ({exc}); try `coreg-desktop play ID --no-gui`"
+        ) from exc
+    return run(list(argv))
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "render": cmd_render,
+    "play": cmd_play,
+    "voices": cmd_voices,
+    "doctor": cmd_doctor,
+}
+
+
+# ----------------------------------------------------------------------------- entry
+
+
+def _setup_logging(debug: bool) -> Path | None:
+    """Log to a file always; to the terminal only what a user should see (or all, with --debug)."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.DEBUG if debug else logging.WARNING)
+    if not debug:
+        # Tracebacks belong in the log file; the terminal gets one plain line.
+        console.addFilter(lambda record: record.exc_info is None and record.name != CRASH_LOG)
+    console.setFormatter(logging.Formatter("%(message)s" if not debug else
+                                           "%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(console)
+    try:
+        log_dir = paths.log_dir()
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_file = log_dir / "coreg-desktop.log"
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        return log_file
+    except OSError:
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    log_file = _setup_logging(debug)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            gui_args = [a for a in argv if a != "--debug"]
+            return _run_gui(gui_args)
+        return COMMANDS[args.command](args)
+    except BadInput as exc:
+        print(f"coreg-desktop: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception:
+        logging.getLogger(CRASH_LOG).error("Unhandled error:\n%s", traceback.format_exc())
+        if debug:
+            traceback.print_exc()
+        where = f"; details are in {log_file}" if log_file else ""
+        print(f"coreg-desktop: something went wrong inside Coreg{where}", file=sys.stderr)
+        return EXIT_BUG

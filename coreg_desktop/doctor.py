@@ -1,0 +1,94 @@
+"""`coreg-desktop doctor`: what Coreg can find on this machine, in plain words.
+
+People run this when something is quiet or missing, so every line says what was found and, where
+something is missing, what it means for them.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from pathlib import Path
+
+from coreg_desktop import __version__, paths
+
+
+def _size(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _human(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def audio_lines() -> list[str]:
+    try:
+        import sounddevice as sd
+    except OSError as exc:
+        return [
+            "Sound: the PortAudio library is missing, so Coreg plays silently with captions.",
+            f"  ({exc}; on Debian/Ubuntu: sudo apt install libportaudio2)",
+        ]
+    try:
+        devices = sd.query_devices()
+        default_out = sd.default.device[1]
+    except Exception as exc:
+        return [f"Sound: could not list sound devices ({exc})."]
+    outputs = [(i, d) for i, d in enumerate(devices) if d["max_output_channels"] > 0]
+    if not outputs:
+        return ["Sound: no output device found, so Coreg plays silently with captions."]
+    lines = [f"Sound: {len(outputs)} output device(s)."]
+    for i, d in outputs:
+        mark = "  (default)" if i == default_out else ""
+        lines.append(f"  - {d['name']}{mark}")
+    return lines
+
+
+def voice_lines() -> list[str]:
+    from coreg_desktop.tts import list_voices
+
+    voices = list_voices()
+    usable = [v for v in voices if v.available]
+    if not usable:
+        return ["Voices: none found. Practices still run, with captions and soft tones."]
+    lines = [f"Voices: {len(usable)} available."]
+    for v in voices:
+        state = "" if v.available else f"  (not available: {v.detail})"
+        lines.append(f"  - {v.id} ({v.engine}, {v.language}){state}")
+    return lines
+
+
+def storage_lines() -> list[str]:
+    narration = paths.narration_cache_dir()
+    ambience = paths.ambience_cache_dir()
+    return [
+        f"Your practices folder: {paths.user_practices_dir()}",
+        f"Settings: {paths.config_dir()}",
+        f"Narration cache: {narration} ({_human(_size(narration))})",
+        f"Ambience cache: {ambience} ({_human(_size(ambience))})",
+        f"Log file: {paths.log_dir() / 'coreg-desktop.log'}",
+    ]
+
+
+def practice_lines() -> list[str]:
+    from coreg_desktop.practice.loader import load_library
+
+    problems: list[str] = []
+    library = load_library(report=problems.append)
+    lines = [f"Practices: {len(library.practices)} ready."]
+    lines += [f"  - skipped: {p}" for p in problems]
+    lines += [f"  - {o}" for o in library.overrides]
+    return lines
+
+
+def report() -> list[str]:
+    head = [
+        f"Coreg {__version__} on Python {platform.python_version()} ({sys.platform}).",
+    ]
+    return head + audio_lines() + voice_lines() + practice_lines() + storage_lines()
