@@ -208,31 +208,32 @@ def cmd_play(args: argparse.Namespace) -> int:
     if not args.no_gui:
         return _run_gui(["--practice", args.id])
     from coreg_desktop.audio.bank import SoundBank
-    from coreg_desktop.audio.mixer import Mixer
-    from coreg_desktop.audio.output import open_output
-    from coreg_desktop.session import Session, SessionOptions
+    from coreg_desktop.player import Player
+    from coreg_desktop.session import SessionOptions
 
     practice = _practice(_library(), args.id)
     ambience = _ambience_choice(args)
     settings = _settings()
-    notices: list[str] = []
-    output = open_output(on_notice=lambda msg: print(msg, file=sys.stderr))
-    mixer = Mixer(settings["voice_volume"], settings["ambience_volume"])
-    output.start(mixer.render)
     narrator = _narrator(args.voice, settings)
-    bank = SoundBank(paths.ambience_cache_dir())
+    player = Player(
+        narrator,
+        SoundBank(paths.ambience_cache_dir()),
+        voice_volume=settings["voice_volume"],
+        ambience_volume=settings["ambience_volume"],
+        on_notice=lambda msg: print(msg, file=sys.stderr),
+    )
+    player.open()
     options = SessionOptions(settings.placeholder_values(), ambience, settings["rate"])
-    session = Session(practice, narrator, bank, mixer, output, options)
     interrupted = threading.Event()
 
-    def on_sigint(_sig: int, _frame: FrameType | None) -> None:
+    def on_signal(_sig: int, _frame: FrameType | None) -> None:
         interrupted.set()
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    signal.signal(signal.SIGTERM, on_sigint)
+    previous = signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     progress = _Progress(practice.title)
     try:
-        session.start()
+        session = player.play(practice, options)
         while not session.finished:
             if interrupted.is_set():
                 progress.clear()
@@ -247,9 +248,7 @@ def cmd_play(args: argparse.Namespace) -> int:
             progress.done()
     finally:
         signal.signal(signal.SIGINT, previous)
-        output.close()
-    for msg in notices:
-        print(msg, file=sys.stderr)
+        player.close()
     return EXIT_OK
 
 

@@ -1,0 +1,154 @@
+"""The playback service: one output stream, one mixer, and the session playing through them.
+
+Both front ends use it: `play --no-gui` in the terminal and the desktop app. It keeps a single
+stream open across practices (a Bluetooth or HDMI sink that wakes up late would otherwise clip the
+first syllable) and can prepare a practice's narration ahead of time, so the tray's quick reset
+needs no synthesis when it is clicked. It knows nothing of Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from coreg_desktop.audio.bank import SoundBank
+from coreg_desktop.audio.mixer import Mixer, Transport
+from coreg_desktop.audio.output import Output, open_output
+from coreg_desktop.practice.model import Practice
+from coreg_desktop.practice.timeline import State, plan, speech_texts
+from coreg_desktop.session import Session, SessionOptions
+from coreg_desktop.tts.narrator import Narrator
+
+log = logging.getLogger(__name__)
+
+#: How long a running practice fades when another one replaces it.
+SWITCH_FADE_S = 0.25
+
+
+class Player:
+    def __init__(
+        self,
+        narrator: Narrator,
+        bank: SoundBank,
+        output: Output | None = None,
+        voice_volume: float = 0.9,
+        ambience_volume: float = 0.7,
+        on_notice: Callable[[str], None] | None = None,
+    ) -> None:
+        self.narrator = narrator
+        self.bank = bank
+        self.mixer = Mixer(voice_volume, ambience_volume)
+        self._output = output
+        self._on_notice = on_notice
+        self.session: Session | None = None
+
+    # ------------------------------------------------------------------ stream
+
+    @property
+    def output(self) -> Output:
+        if self._output is None:
+            self._output = open_output(on_notice=self._on_notice)
+        return self._output
+
+    def open(self) -> None:
+        """Open the stream now (it plays silence), so the first practice starts instantly."""
+        self.output.start(self.mixer.render)
+
+    def close(self) -> None:
+        if self.session is not None and self.mixer.transport is Transport.PLAYING:
+            self.session.stop(fade_s=0.3)
+            self.session.wait_stopped(timeout=1.0)
+        if self._output is not None:
+            self._output.close()
+
+    # ------------------------------------------------------------------ preparation
+
+    def prepare(self, practice: Practice, options: SessionOptions, ambience: str | None = None,
+                wait: bool = False) -> threading.Thread:
+        """Synthesize a practice's narration and load its ambience in the background."""
+
+        def work() -> None:
+            try:
+                self.narrator.warm_up()
+                self.bank.ambience(ambience or options.ambience or practice.ambience)
+                for text in speech_texts(plan(practice, options.values, options.rate)):
+                    self.narrator.clip(text)
+                self.bank.cue("bell")
+                for kind in ("inhale", "hold", "exhale", "rest"):
+                    self.bank.cue(kind)
+            except Exception:
+                log.exception("Preparing %s in the background failed", practice.id)
+
+        thread = threading.Thread(target=work, name=f"coreg-prepare-{practice.id}", daemon=True)
+        thread.start()
+        if wait:
+            thread.join()
+        return thread
+
+    # ------------------------------------------------------------------ transport
+
+    def play(
+        self,
+        practice: Practice,
+        options: SessionOptions,
+        on_change: Callable[[], None] | None = None,
+    ) -> Session:
+        previous = self.session
+        if previous is not None and self.mixer.transport in (Transport.PLAYING, Transport.PAUSED):
+            previous.stop(fade_s=SWITCH_FADE_S)
+            previous.wait_stopped(timeout=SWITCH_FADE_S + 0.5)
+        session = Session(
+            practice, self.narrator, self.bank, self.mixer, self.output, options, on_change
+        )
+        self.session = session
+        session.start()
+        return session
+
+    def toggle(self) -> None:
+        if self.session is not None:
+            self.session.toggle()
+
+    def pause(self) -> None:
+        if self.session is not None:
+            self.session.pause()
+
+    def resume(self) -> None:
+        if self.session is not None:
+            self.session.resume()
+
+    def stop(self, fade_s: float = 1.0) -> None:
+        if self.session is not None:
+            self.session.stop(fade_s)
+
+    def seek(self, seconds: float) -> None:
+        if self.session is not None:
+            self.session.seek(seconds)
+
+    def set_volumes(self, voice: float | None = None, ambience: float | None = None) -> None:
+        self.mixer.set_gains(voice, ambience)
+
+    # ------------------------------------------------------------------ queries
+
+    @property
+    def transport(self) -> Transport:
+        return self.mixer.transport
+
+    @property
+    def playing(self) -> bool:
+        return self.session is not None and self.mixer.transport is Transport.PLAYING
+
+    def state(self) -> State | None:
+        """The current practice at the audio clock's position, or None when nothing is loaded."""
+        if self.session is None:
+            return None
+        return self.session.state()
+
+    def wait_until_finished(self, poll: float = 0.1, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.session is not None and not self.session.finished:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(poll)
+        return True
