@@ -52,19 +52,28 @@ def tidy(text: str) -> str:
     """Repair the punctuation an empty placeholder leaves: ", ." / "Hello ,"/ leading commas."""
     out = re.sub(r"[ \t]+", " ", text)
     out = re.sub(r"\s*,\s*([.!?;:])", r"\1", out)  # "okay, ." -> "okay."
+    # A sentence starting with a comma; before the next rule, which would glue "Good. ," into
+    # "Good.," and hide the sentence start.
+    out = re.sub(r"(^|[.!?]\s+)(?:,\s*)+", r"\1", out)
     out = re.sub(r"\s+([,.!?;:])", r"\1", out)  # "okay ," -> "okay,"
     out = re.sub(r",(\s*,)+", ",", out)  # ",," -> ","
-    out = re.sub(r"(^|[.!?]\s+),\s*", r"\1", out)  # sentence starting with a comma
+    out = re.sub(r",\s*$", "", out)  # "well done, {name}" -> "well done"
     out = out.strip()
-    # Re-capitalise sentence starts that lost their first word.
-    out = re.sub(r"(^|[.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), out)
+    # Re-capitalise sentence starts that lost their first word (any script, not only a-z).
+    out = re.sub(r"(^|[.!?]\s+)([^\W\d_])", lambda m: m.group(1) + m.group(2).upper(), out)
     return out
 
 
-_SENTENCE_RE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"'”’)]*|$)")
+#: A sentence ends at terminators followed by space or the end, so "4.5 seconds" stays whole.
+_SENTENCE_END_RE = re.compile(r"[.!?…]+[\"'”’)]*(?=\s|$)")
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences in speaking order; the narrator puts a breath of silence between them."""
-    parts = [p.strip() for p in _SENTENCE_RE.findall(text)]
+    parts: list[str] = []
+    start = 0
+    for m in _SENTENCE_END_RE.finditer(text):
+        parts.append(text[start : m.end()].strip())
+        start = m.end()
+    parts.append(text[start:].strip())
     return [p for p in parts if p and re.search(r"\w", p)]
