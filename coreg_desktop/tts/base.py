@@ -1,0 +1,50 @@
+"""What every speech engine promises the narrator, so the narrator never cares which one it has.
+
+Engines return raw speech at whatever rate they like; pauses, loudness and resampling are the
+narrator's job. That keeps every engine sounding alike in a practice and keeps each backend small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+#: Bumped whenever our own processing (trimming, pauses, loudness, resampling) changes audibly.
+#: It is part of every engine_version, so a change re-renders cached clips instead of mixing old
+#: and new sounding lines in one practice.
+NARRATION_PIPELINE_VERSION = "1"
+
+
+class SynthesisError(Exception):
+    """A line could not be spoken; callers fall back to captions rather than crash."""
+
+
+@runtime_checkable
+class Synthesizer(Protocol):
+    """A loaded (or lazily loadable) voice.
+
+    `engine`, `engine_version` and `voice` exist so the clip cache can tell renders apart:
+    anything that changes the sound must change one of them.
+    """
+
+    engine: str
+    engine_version: str
+    voice: str
+
+    def synthesize(self, text: str, rate: float) -> tuple[np.ndarray, int]:
+        """Mono float32 samples and their sample rate. `rate` 1.0 is normal, 0.8 slower."""
+        ...
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """One entry in the voice picker; `available` False entries are shown greyed with `detail`."""
+
+    id: str
+    engine: str
+    name: str
+    language: str
+    available: bool
+    detail: str
