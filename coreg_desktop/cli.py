@@ -88,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _library() -> Any:
     from coreg_desktop.practice.loader import load_library
 
-    return load_library(report=lambda line: print(line, file=sys.stderr))
+    library = load_library(report=lambda line: print(line, file=sys.stderr))
+    for line in library.overrides:
+        print(line, file=sys.stderr)
+    return library
 
 
 def _practice(library: Any, practice_id: str) -> Any:
@@ -176,8 +179,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     width = max((len(p.id) for p in practices), default=0)
     for p in practices:
         print(f"{p.id:<{width}}  {p.minutes:>4.1f} min  {p.title} — {p.summary}")
-    for line in library.overrides:
-        print(line, file=sys.stderr)
     return EXIT_OK
 
 

@@ -10,6 +10,11 @@ CHANNELS = 2
 #: Ambience ids that practices may name; "none" means silence under the voice.
 AMBIENCE_IDS: tuple[str, ...] = ("rain", "ocean", "brown-noise", "soft-pad", "heartbeat", "none")
 
+#: Silence between two spoken sentences at rate 1.0 (scaled by 1/rate). Piper has no such option,
+#: and calm comes from pauses more than from slow speech: long enough for a breath to land, short
+#: enough that the voice does not feel absent.
+SENTENCE_GAP_S = 0.8
+
 #: Placeholders a practice may use in `say` text.
 PLACEHOLDERS: tuple[str, ...] = ("name", "safe_person")
 

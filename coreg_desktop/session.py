@@ -17,12 +17,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from coreg_desktop.audio.bank import SoundBank
 from coreg_desktop.audio.mixer import BUS_CUE, BUS_VOICE, Mixer, Program, Scheduled, Transport
-from coreg_desktop.audio.output import Output
 from coreg_desktop.constants import SAMPLE_RATE, seconds_to_frames
 from coreg_desktop.practice.model import Practice
 from coreg_desktop.practice.timeline import (
@@ -36,6 +36,9 @@ from coreg_desktop.practice.timeline import (
 )
 from coreg_desktop.tts.base import SynthesisError
 from coreg_desktop.tts.narrator import Narrator
+
+if TYPE_CHECKING:
+    from coreg_desktop.audio.output import Output
 
 log = logging.getLogger(__name__)
 

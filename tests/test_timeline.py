@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coreg_desktop.constants import SAMPLE_RATE, seconds_to_frames
+from coreg_desktop.constants import SAMPLE_RATE, SENTENCE_GAP_S, seconds_to_frames
 from coreg_desktop.practice.model import Bell, Breathe, Cue, Pause, Phase, Practice, Say
 from coreg_desktop.practice.timeline import (
     FAILED,
@@ -78,7 +78,7 @@ def test_incomplete_timeline_stops_at_first_missing_clip() -> None:
     known = {"One.": seconds_to_frames(1.0)}
     tl = compile_timeline(plan(p), lambda t: known.get(t))
     assert not tl.complete
-    assert tl.known_end == seconds_to_frames(1.0) + seconds_to_frames(0.6)
+    assert tl.known_end == seconds_to_frames(1.0) + seconds_to_frames(SENTENCE_GAP_S)
     assert tl.total > tl.known_end  # an estimate, so progress bars have a length
     assert not tl.state_at(tl.known_end).finished
 

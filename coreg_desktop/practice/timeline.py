@@ -19,12 +19,10 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from coreg_desktop.constants import SAMPLE_RATE, seconds_to_frames
+from coreg_desktop.constants import SAMPLE_RATE, SENTENCE_GAP_S, seconds_to_frames
 from coreg_desktop.practice.model import Bell, Breathe, Cue, Pause, Phase, Practice, Say
 from coreg_desktop.practice.text import fill, split_sentences
 
-#: Silence between two spoken sentences at rate 1.0. Piper has no such option, so it lives here.
-SENTENCE_GAP_S = 0.6
 #: A breath before the next say step starts after a previous one ended.
 STEP_GAP_S = 0.35
 #: How long the bell step lasts; the bell itself rings on under the closing silence.

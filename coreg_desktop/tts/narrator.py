@@ -18,16 +18,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from coreg_desktop.constants import SAMPLE_RATE
+from coreg_desktop.constants import SAMPLE_RATE, SENTENCE_GAP_S
 from coreg_desktop.practice.text import split_sentences
 from coreg_desktop.tts.base import SynthesisError, Synthesizer
 from coreg_desktop.tts.cache import ClipCache
 
 log = logging.getLogger(__name__)
 
-#: Silence between sentences at rate 1.0: long enough for a breath to land, short enough that
-#: the voice does not feel absent. Scaled by 1/rate with the speech.
-SENTENCE_GAP_S = 0.7
 #: Silence before and after every clip so that consecutive clips never butt together or click.
 LEAD_IN_S = 0.04
 TAIL_S = 0.06

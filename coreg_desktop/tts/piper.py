@@ -27,10 +27,10 @@ log = logging.getLogger(__name__)
 DEFAULT_VOICE_ID = "en_US-joe-medium"
 
 #: Phoneme length at rate 1.0. Joe's own default (1.0) speaks ~4.5 syllables a second, brisk for
-#: someone who is panicking. 1.5 gives ~3 syllables a second while speaking and, with the
-#: narrator's sentence pauses, 140-155 words a minute on typical practice lines. Going further
-#: stretches consonants too and starts to sound drawn out; calm comes from pauses, not drawl.
-BASE_LENGTH_SCALE = 1.5
+#: someone who is panicking. 1.3 gives ~3.4 syllables a second while speaking; with the sentence
+#: pauses that is about 140 words a minute on practice lines. 1.5 measured calmer still but
+#: stretches consonants into a drawl; calm comes from pauses more than from slow phonemes.
+BASE_LENGTH_SCALE = 1.3
 #: Slightly below Piper's defaults (0.667 / 0.8): a steadier, less jumpy delivery, but not so
 #: low that the rhythm turns robotic.
 NOISE_SCALE = 0.6
