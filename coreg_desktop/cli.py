@@ -158,8 +158,15 @@ def _check_writable(path: Path) -> None:
         raise BadInput(f"{path}: is a folder, not a file name")
     if not parent.is_dir():
         raise BadInput(f"{path}: the folder {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    if path.exists() and not os.access(path, os.W_OK):
         raise BadInput(f"{path}: cannot write here (permission denied)")
+    # Try it for real before minutes of synthesis: permissions alone do not tell (root, /proc).
+    probe = parent / f".{path.name}.probe"
+    try:
+        probe.open("wb").close()
+        probe.unlink()
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot write here ({exc.strerror or exc})") from exc
 
 
 # ----------------------------------------------------------------------------- commands

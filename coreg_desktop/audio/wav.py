@@ -20,7 +20,7 @@ def write_wav(path: Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> 
     frames = audio if audio.ndim == 2 else audio[:, None]
     tmp = path.with_name(f".{path.name}.part")
     try:
-        with wave.open(str(tmp), "wb") as wav:
+        with open(tmp, "wb") as fh, wave.open(fh, "wb") as wav:
             wav.setnchannels(frames.shape[1])
             wav.setsampwidth(2)
             wav.setframerate(sample_rate)
