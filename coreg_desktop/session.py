@@ -192,6 +192,26 @@ class Session:
 
     # ------------------------------------------------------------------ controls
 
+    def set_ambience(self, ambience_id: str) -> None:
+        """Switch the soundscape mid-practice: the old one fades out as the new one fades in."""
+        composer = self._composer
+
+        def work() -> None:
+            loop = composer.bank.ambience(ambience_id)
+            if self._stop.is_set():
+                return
+            with self._lock:
+                composer.ambience_id = ambience_id
+                composer.ambience = loop
+                composer.ambience_start = self.mixer.pos
+            self._publish()
+
+        threading.Thread(target=work, name="coreg-ambience-switch", daemon=True).start()
+
+    @property
+    def ambience_id(self) -> str:
+        return self._composer.ambience_id
+
     def pause(self) -> None:
         self.mixer.pause()
 

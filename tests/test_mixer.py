@@ -162,3 +162,21 @@ def test_slider_gains_apply_to_their_bus() -> None:
     mixer.set_gains(voice=0.25)
     out = mixer.render_program(prog)
     assert np.abs(out[SR:]).max() == pytest.approx(0.125, abs=0.002)
+
+
+def test_switching_ambience_crossfades_without_a_jump() -> None:
+    a = np.full((SR, 2), 0.2, dtype=np.float32)
+    b = np.full((SR, 2), -0.2, dtype=np.float32)
+    prog_a = Program.build([], a, 20 * SR, 20 * SR)
+    mixer = Mixer()
+    mixer.load(prog_a)
+    out = np.zeros((5 * SR, 2), dtype=np.float32)
+    mixer.render(out)  # past the 3 s fade-in: steady level
+    level = float(out[-1, 0])
+    mixer.update(Program.build([], b, 20 * SR, 20 * SR, ambience_start=mixer.pos))
+    after = np.zeros((4 * SR, 2), dtype=np.float32)
+    mixer.render(after)
+    # Continuous across the switch, and the old ambience is gone after its fade.
+    assert abs(float(after[0, 0]) - level) < 0.01
+    assert np.abs(np.diff(after[:, 0])).max() < 1e-3
+    assert float(after[-1, 0]) < 0 and mixer._old_amb is None

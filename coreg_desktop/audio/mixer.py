@@ -31,6 +31,9 @@ DUCK_RAMP_S = 0.3
 DUCK_MERGE_S = 1.2
 #: Ambience fades in at the start of a practice and out at its end.
 AMBIENCE_FADE_S = 3.0
+#: When the listener picks another ambience mid-practice, the old one fades out over this long
+#: while the new one fades in from where the practice is.
+AMBIENCE_SWITCH_FADE_S = 1.5
 #: Cue tones and the bell follow the voice slider, a little under it.
 CUE_GAIN = 10 ** (-3.0 / 20)
 #: Transport fades: short enough to feel immediate, long enough that nothing clicks.
@@ -124,6 +127,10 @@ class Mixer:
         self.errors = 0
         self.transport = Transport.IDLE
         self._ambience_offset = 0
+        # An ambience being replaced: its loop, its loop position, and its fade-out gain.
+        self._old_amb: np.ndarray | None = None
+        self._old_amb_pos = 0
+        self._old_amb_gain = 0.0
         self._voice = voice_gain
         self._voice_target = voice_gain
         self._amb = ambience_gain
@@ -238,6 +245,8 @@ class Mixer:
             self._mix_ambience_only(out[playable:], stall, amb_pos, prog)
             self._ambience_offset += stall
             self.stalled_frames += stall
+        if self._old_amb is not None:
+            self._fade_old_ambience(out, n)
         self._apply_transport_gain(out, n)
         self._limit(out, n)
         self._glide_done(n)
@@ -351,6 +360,20 @@ class Mixer:
             done += take
             start = 0
 
+    def _fade_old_ambience(self, out: np.ndarray, n: int) -> None:
+        loop = self._old_amb
+        assert loop is not None
+        env = self._env[:n]
+        step = 1.0 / (AMBIENCE_SWITCH_FADE_S * SAMPLE_RATE)
+        np.multiply(self._ar[:n], -step, out=env)
+        np.add(env, self._old_amb_gain, out=env)
+        np.clip(env, 0.0, 1.0, out=env)
+        self._add_ambience(out, n, self._old_amb_pos, loop, env)
+        self._old_amb_pos += n
+        self._old_amb_gain = float(env[n - 1]) - step
+        if self._old_amb_gain <= 0.0:
+            self._old_amb = None
+
     def _limit(self, out: np.ndarray, n: int) -> None:
         """A memoryless soft knee above LIMIT_KNEE, so loud sliders bend instead of clipping.
 
@@ -388,12 +411,18 @@ class Mixer:
                 self._program = program
                 self.pos = int(start)
                 self._ambience_offset = 0
+                self._old_amb = None
                 self.stalled_frames = 0
                 self.transport = Transport.PLAYING
                 self._tgain = 1.0  # start at once: the first syllable must not be faded away
                 self._tgain_target = 1.0
                 self._after_fade = None
             elif name == "update":
+                old = self._program.ambience
+                if old is not None and arg.ambience is not old and self.pos > 0:
+                    self._old_amb = old
+                    self._old_amb_pos = self._ambience_offset + self.pos
+                    self._old_amb_gain = 1.0
                 self._program = arg
             elif name == "pause" and self.transport is Transport.PLAYING:
                 self.transport = Transport.PAUSED
