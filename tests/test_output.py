@@ -1,0 +1,207 @@
+"""The output's clock and its failure paths, without any sound server.
+
+"No device" is produced for real: ALSA is pointed at a config whose only PCM is the pulse plugin,
+and the plugin at a socket that does not exist, so PortAudio finds nothing to open on any machine.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from coreg_desktop.audio import output as output_mod
+from coreg_desktop.audio.output import (
+    LOST_DEVICE_NOTICE,
+    NO_DEVICE_NOTICE,
+    SILENT_DEVICE_NAME,
+    NullOutput,
+    SoundDeviceOutput,
+    open_output,
+)
+from coreg_desktop.constants import CHANNELS, SAMPLE_RATE
+
+
+class Counter:
+    """A render function that remembers how many frames it was asked for and writes a marker."""
+
+    def __init__(self, fail_every: int = 0) -> None:
+        self.frames = 0
+        self.calls = 0
+        self.fail_every = fail_every
+        self.threads: set[str] = set()
+
+    def __call__(self, out: np.ndarray) -> None:
+        self.calls += 1
+        self.threads.add(threading.current_thread().name)
+        out.fill(0.25)
+        self.frames += len(out)
+        if self.fail_every and self.calls % self.fail_every == 0:
+            raise ValueError("render bug")
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture
+def no_sound_device(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    try:
+        import sounddevice  # noqa: F401
+    except OSError as exc:
+        pytest.skip(f"PortAudio is missing: {exc}")
+    conf = tmp_path / "alsa-pulse-only.conf"
+    conf.write_text("pcm.!default { type pulse }\nctl.!default { type pulse }\n")
+    client = tmp_path / "client.conf"
+    client.write_text("autospawn = no\n")
+    with monkeypatch.context() as m:
+        m.setenv("ALSA_CONFIG_PATH", str(conf))
+        m.setenv("PULSE_SERVER", f"unix:{tmp_path}/no-such-server")
+        m.setenv("PULSE_CLIENTCONFIG", str(client))
+        yield
+    # Leave PortAudio seeing this machine's real devices for whatever test runs next.
+    output_mod._reinit_portaudio(output_mod._sounddevice())
+
+
+def test_null_output_keeps_real_time_and_a_consistent_clock() -> None:
+    render = Counter()
+    out = NullOutput()
+    assert out.frames_rendered() == 0
+    assert out.position_frames() == 0
+    t0 = time.monotonic()
+    out.start(render)
+    positions = []
+    try:
+        for _ in range(20):
+            time.sleep(0.05)
+            positions.append(out.position_frames())
+            assert 0 <= out.latency_frames() <= 1024
+            assert out.position_frames() <= out.frames_rendered()
+        elapsed = time.monotonic() - t0
+        rendered = out.frames_rendered()
+    finally:
+        out.close()
+    assert rendered / SAMPLE_RATE == pytest.approx(elapsed, rel=0.10)
+    assert positions == sorted(positions), "the clock ran backwards"
+    assert render.frames == out.frames_rendered(), "the clock and the render calls disagree"
+    assert out.underflows == 0 and out.recoveries == 0 and out.render_errors == 0
+    assert out.device_name == SILENT_DEVICE_NAME
+    # Closed means closed: nothing renders afterwards.
+    after = render.frames
+    time.sleep(0.1)
+    assert render.frames == after
+
+
+def test_a_render_function_that_raises_is_counted_and_does_not_stop_the_output() -> None:
+    render = Counter(fail_every=3)
+    out = NullOutput()
+    out.start(render)
+    try:
+        assert wait_for(lambda: render.calls >= 12)
+        errors = out.render_errors
+    finally:
+        out.close()
+    assert errors >= 3
+    assert render.calls >= 12  # it kept calling after the failures
+
+
+def test_the_stream_callback_fills_the_whole_buffer_whatever_render_does() -> None:
+    out = SoundDeviceOutput()
+    out._guard.render = Counter(fail_every=1)
+    callback = out._make_callback(out._generation)
+    status = SimpleNamespace(output_underflow=True)
+    when = SimpleNamespace(outputBufferDacTime=10.05, currentTime=10.0)
+    buf = np.full((700, CHANNELS), 7.0, dtype=np.float32)  # not the block size: PortAudio may vary
+    callback(buf, len(buf), when, status)
+    assert not buf.any(), "a failing render must leave silence, not garbage"
+    assert out.render_errors == 1
+    assert out.underflows == 1
+    assert out.frames_rendered() == 700
+    assert out.position_frames() == 0  # nothing has reached the ear yet
+
+    # The clock: rendered minus what the device still holds (50 ms ahead of the DAC + this block).
+    status.output_underflow = False
+    for _ in range(9):
+        callback(buf, len(buf), when, status)
+    assert out.underflows == 1
+    assert out.frames_rendered() == 7000
+    assert out.latency_frames() == pytest.approx(0.05 * SAMPLE_RATE + 700, abs=SAMPLE_RATE * 0.01)
+    position, latency = out.position_frames(), out.latency_frames()
+    assert abs(position + latency - out.frames_rendered()) <= SAMPLE_RATE // 100
+
+    # A callback of an abandoned stream must not render (another thread may be rendering).
+    out._guard.render = Counter()
+    stale = out._make_callback(out._generation - 1)
+    buf.fill(7.0)
+    stale(buf, len(buf), when, SimpleNamespace(output_underflow=False))
+    assert not buf.any()
+    assert out.frames_rendered() == 7000
+
+
+def test_open_output_prefer_null_plays_silently_in_real_time() -> None:
+    notices: list[str] = []
+    out = open_output(prefer_null=True, on_notice=notices.append)
+    assert isinstance(out, NullOutput)
+    render = Counter()
+    out.start(render)
+    try:
+        assert wait_for(lambda: out.position_frames() > SAMPLE_RATE // 10)
+    finally:
+        out.close()
+    assert render.frames > 0
+    assert notices == []  # the user chose silence; nothing to apologise for
+
+
+def test_without_portaudio_open_output_says_so_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing() -> object:
+        raise OSError("PortAudio library not found")
+
+    monkeypatch.setattr(output_mod, "_sounddevice", missing)
+    notices: list[str] = []
+    out = open_output(on_notice=notices.append)
+    assert isinstance(out, NullOutput)
+    assert notices == [NO_DEVICE_NOTICE]
+
+
+@pytest.mark.usefixtures("no_sound_device")
+def test_without_a_device_open_output_says_so_once_and_plays_silently() -> None:
+    notices: list[str] = []
+    out = open_output(on_notice=notices.append)
+    assert isinstance(out, NullOutput)
+    assert notices == [NO_DEVICE_NOTICE]
+    render = Counter()
+    out.start(render)
+    try:
+        assert wait_for(lambda: out.frames_rendered() > SAMPLE_RATE // 10)
+    finally:
+        out.close()
+    assert notices == [NO_DEVICE_NOTICE]
+
+
+@pytest.mark.usefixtures("no_sound_device")
+def test_a_stream_that_cannot_open_keeps_the_clock_and_keeps_trying() -> None:
+    notices: list[str] = []
+    out = SoundDeviceOutput(on_notice=notices.append)
+    render = Counter()
+    out.start(render)  # must not raise
+    try:
+        assert out.playing_silently
+        assert wait_for(lambda: out.frames_rendered() >= SAMPLE_RATE * 1.6, timeout=10)
+        assert out._next_attempt > 0  # it is retrying
+    finally:
+        out.close()
+    assert notices == [NO_DEVICE_NOTICE], "one notice per outage, not one per retry"
+    assert LOST_DEVICE_NOTICE not in notices
+    assert out.recoveries == 0
+    assert render.frames == out.frames_rendered()
+    assert out.device_name == SILENT_DEVICE_NAME
