@@ -217,10 +217,11 @@ def cmd_play(args: argparse.Namespace) -> int:
         return _run_gui(["--practice", args.id])
     from coreg_desktop.audio.bank import SoundBank
     from coreg_desktop.player import Player
+    from coreg_desktop.practice.timeline import plan, speech_texts
     from coreg_desktop.session import SessionOptions
 
-    practice = _practice(_library(), args.id)
     ambience = _ambience_choice(args)
+    practice = _practice(_library(), args.id)
     settings = _settings()
     narrator = _narrator(args.voice, settings)
     player = Player(
@@ -230,8 +231,15 @@ def cmd_play(args: argparse.Namespace) -> int:
         ambience_volume=settings["ambience_volume"],
         on_notice=lambda msg: print(msg, file=sys.stderr),
     )
-    player.open()
+    # The first sound is what a person in distress waits for, so the slow steps overlap: an
+    # uncached voice loads while the stream opens.
+    opener = threading.Thread(target=player.open, name="coreg-open-output", daemon=True)
+    opener.start()
     options = SessionOptions(settings.placeholder_values(), ambience, settings["rate"])
+    texts = speech_texts(plan(practice, options.values, options.rate))
+    if texts and not narrator.cached(texts[0]):
+        threading.Thread(target=narrator.warm_up, name="coreg-voice", daemon=True).start()
+    opener.join()
     interrupted = threading.Event()
 
     def on_signal(_sig: int, _frame: FrameType | None) -> None:
