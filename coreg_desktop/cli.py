@@ -231,15 +231,15 @@ def cmd_play(args: argparse.Namespace) -> int:
         ambience_volume=settings["ambience_volume"],
         on_notice=lambda msg: print(msg, file=sys.stderr),
     )
-    # The first sound is what a person in distress waits for, so the slow steps overlap: an
-    # uncached voice loads while the stream opens.
+    # The first sound is what a person in distress waits for, so the slow steps overlap: the
+    # stream opens (PortAudio enumerates devices, slowly) while the practice is loaded into the
+    # mixer and an uncached voice loads, so the stream's very first block is already the voice.
     opener = threading.Thread(target=player.open, name="coreg-open-output", daemon=True)
     opener.start()
     options = SessionOptions(settings.placeholder_values(), ambience, settings["rate"])
     texts = speech_texts(plan(practice, options.values, options.rate))
     if texts and not narrator.cached(texts[0]):
         threading.Thread(target=narrator.warm_up, name="coreg-voice", daemon=True).start()
-    opener.join()
     interrupted = threading.Event()
 
     def on_signal(_sig: int, _frame: FrameType | None) -> None:
@@ -250,6 +250,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     progress = _Progress(practice.title)
     try:
         session = player.play(practice, options)
+        opener.join()
         while not session.finished:
             if interrupted.is_set():
                 progress.clear()

@@ -41,20 +41,37 @@ class Player:
         self.bank = bank
         self.mixer = Mixer(voice_volume, ambience_volume)
         self._output = output
+        self._output_lock = threading.Lock()
         self._on_notice = on_notice
         self.session: Session | None = None
+        self._started = False
 
     # ------------------------------------------------------------------ stream
 
     @property
     def output(self) -> Output:
-        if self._output is None:
-            self._output = open_output(on_notice=self._on_notice)
-        return self._output
+        with self._output_lock:
+            if self._output is None:
+                self._output = open_output(on_notice=self._on_notice)
+            return self._output
 
     def open(self) -> None:
-        """Open the stream now (it plays silence), so the first practice starts instantly."""
-        self.output.start(self.mixer.render)
+        """Open the stream now (it plays silence), so the first practice starts instantly.
+
+        Safe to run on a worker thread while a practice is being loaded: whatever the mixer holds
+        when the first block is pulled is what plays first.
+        """
+        with self._output_lock:
+            if self._output is None:
+                self._output = open_output(on_notice=self._on_notice)
+            if not self._started:
+                self._output.start(self.mixer.render)
+                self._started = True
+
+    def latency_frames(self) -> int:
+        """The stream's latency, or 0 while it is still opening (nothing is heard yet anyway)."""
+        output = self._output
+        return output.latency_frames() if output is not None and self._started else 0
 
     def close(self) -> None:
         if self.session is not None and self.mixer.transport is Transport.PLAYING:
@@ -100,7 +117,7 @@ class Player:
             previous.stop(fade_s=SWITCH_FADE_S)
             previous.wait_stopped(timeout=SWITCH_FADE_S + 0.5)
         session = Session(
-            practice, self.narrator, self.bank, self.mixer, self.output, options, on_change
+            practice, self.narrator, self.bank, self.mixer, self.latency_frames, options, on_change
         )
         self.session = session
         session.start()

@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,9 +35,6 @@ from coreg_desktop.practice.timeline import (
 )
 from coreg_desktop.tts.base import SynthesisError
 from coreg_desktop.tts.narrator import Narrator
-
-if TYPE_CHECKING:
-    from coreg_desktop.audio.output import Output
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +117,11 @@ def render_practice(
 
 
 class Session:
-    """Plays one practice through a shared mixer and output."""
+    """Plays one practice through a shared mixer.
+
+    It needs only the output's latency (to know what is being heard), asked for lazily, so a
+    session can be loaded before the stream has finished opening and its first block is the voice.
+    """
 
     def __init__(
         self,
@@ -129,13 +129,13 @@ class Session:
         narrator: Narrator,
         bank: SoundBank,
         mixer: Mixer,
-        output: Output,
+        latency_frames: Callable[[], int],
         options: SessionOptions | None = None,
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self.practice = practice
         self.mixer = mixer
-        self.output = output
+        self._latency_frames = latency_frames
         self._composer = Composer(practice, narrator, bank, options or SessionOptions())
         self._on_change = on_change
         self._stop = threading.Event()
@@ -245,7 +245,7 @@ class Session:
 
     @property
     def position_frames(self) -> int:
-        return self.mixer.heard_position(self.output.latency_frames())
+        return self.mixer.heard_position(self._latency_frames())
 
     def state(self) -> State:
         return self.timeline.state_at(self.position_frames)

@@ -66,7 +66,7 @@ def test_played_samples_equal_rendered_samples(narrator: Narrator, tmp_path: Pat
     bank.ambience(SHORT.ambience)  # prepared ahead, as the app does, so no late fade-in
     mixer = Mixer()
     output = CaptureOutput()
-    session = Session(SHORT, narrator, bank, mixer, output, options)  # type: ignore[arg-type]
+    session = Session(SHORT, narrator, bank, mixer, output.latency_frames, options)
     session.start()
     assert session._worker is not None
     session._worker.join(timeout=60)
