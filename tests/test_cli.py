@@ -120,3 +120,16 @@ def test_render_writes_the_practice_and_a_second_render_is_identical(tmp_path: P
     assert rate == 48_000 and audio.shape[1] == 2
     assert 60 <= len(audio) / rate <= 120
     assert 0.05 < float(abs(audio).max()) < 1.0
+
+
+def test_doctor_and_voices_speak_plainly(tmp_path: Path) -> None:
+    doctor = run("doctor", env_dirs=tmp_path)
+    assert doctor.returncode == 0, doctor.stderr
+    text = doctor.stdout
+    for expected in ("Sound:", "Voices:", "en_US-joe-medium", "Practices: 4 ready.",
+                     "Narration cache:", str(tmp_path / "xdg_cache_home")):
+        assert expected in text, text
+    voices = run("voices", "--json", env_dirs=tmp_path)
+    assert voices.returncode == 0
+    rows = json.loads(voices.stdout)
+    assert rows[0]["id"] == "en_US-joe-medium" and rows[0]["available"] is True

@@ -112,3 +112,22 @@ def test_builtin_practices_lengths_match_their_promise(narrator: Narrator) -> No
         timeline, _ = composer.compose()
         assert timeline.complete
         assert lo <= timeline.seconds <= hi, f"{pid}: {timeline.seconds:.0f} s"
+
+
+def test_without_any_voice_a_practice_still_runs_with_tones(tmp_path: Path) -> None:
+    silent = Narrator(None, ClipCache(tmp_path / "n"))
+    assert not silent.available
+    options = SessionOptions(ambience="none")
+    audio = render_practice(SHORT, silent, SoundBank(tmp_path / "a"), options)
+    # Cue tones mark the breath and the bell rings: sound, but far quieter than a voice.
+    assert 0.01 < float(np.abs(audio).max()) < 0.5
+    composer_tl = compile_timeline_for(SHORT, silent)
+    assert next(e.caption for e in composer_tl.events if e.kind == "speech") == "Hello."
+
+
+def compile_timeline_for(practice: Practice, narrator: Narrator):  # type: ignore[no-untyped-def]
+    from coreg_desktop.session import Composer
+
+    composer = Composer(practice, narrator, SoundBank(), SessionOptions())
+    composer.synthesize_all()
+    return composer.compose()[0]
