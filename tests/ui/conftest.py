@@ -7,10 +7,21 @@ check layout and painting headless and under a real X server.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSlider,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -24,6 +35,20 @@ from coreg_desktop.tts.cache import ClipCache
 from coreg_desktop.tts.narrator import Narrator
 from coreg_desktop.tts.piper import PiperSynthesizer
 from coreg_desktop.ui.bridge import PlayerBridge
+from coreg_desktop.ui.theme import apply_theme
+
+UI_DIR = Path(__file__).parent
+#: The offscreen platform cannot pass a window's minimum size to a window system (it has none) and
+#: says so on every top-level with a layout; that is a fact about the plugin, not a problem.
+OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints\(\)"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        return
+    for item in items:
+        if UI_DIR in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
 
 
 @pytest.fixture
@@ -50,3 +75,66 @@ def player(shared_cache: Path) -> Iterator[Player]:
 @pytest.fixture
 def bridge(qapp: object, player: Player, library: Library, settings: Settings) -> PlayerBridge:
     return PlayerBridge(player, library, settings)
+
+
+@pytest.fixture
+def themed(qapp: QApplication) -> Iterator[Callable[..., None]]:
+    """Coreg's theme on the test app (light, system font); call it again for dark or a bigger
+    font *before* building widgets. The app's own look is restored afterwards, so other tests
+    see an untouched application."""
+    palette, font, sheet = qapp.palette(), qapp.font(), qapp.styleSheet()
+
+    def apply(dark: bool = False, font_scale: float = 1.0) -> None:
+        scaled = QFont(font)
+        scaled.setPointSizeF(font.pointSizeF() * font_scale)
+        qapp.setFont(scaled)
+        apply_theme(qapp, dark=dark, follow=False)
+
+    apply()
+    yield apply
+    qapp.setStyleSheet(sheet)
+    qapp.setPalette(palette)
+    qapp.setFont(font)
+
+
+def layout_problems(root: QWidget) -> list[str]:
+    """Visible text that does not fit its widget: a label or button narrower or shorter than its
+    text needs (wrapped labels: shorter than their height for their width), or a window smaller
+    than its layout's minimum."""
+    problems: list[str] = []
+    minimum = root.minimumSizeHint()
+    if minimum.width() > root.width() or minimum.height() > root.height():
+        problems.append(f"{root.objectName() or type(root).__name__}: {root.size()} < {minimum}")
+    for label in root.findChildren(QLabel):
+        if not label.isVisibleTo(root) or not label.text():
+            continue
+        name = label.text()[:30]
+        if label.wordWrap():
+            need = label.heightForWidth(label.width())
+            if need > label.height() + 1:
+                problems.append(f"label {name!r}: height {label.height()} < {need}")
+        else:
+            hint = label.sizeHint()
+            if hint.width() > label.width() + 1 or hint.height() > label.height() + 1:
+                problems.append(f"label {name!r}: {label.size()} < {hint}")
+    for button in root.findChildren(QAbstractButton):
+        if not button.isVisibleTo(root) or not button.text():
+            continue
+        hint = button.sizeHint()
+        if hint.width() > button.width() + 1 or hint.height() > button.height() + 1:
+            problems.append(f"button {button.text()!r}: {button.size()} < {hint}")
+    return problems
+
+
+def unnamed_controls(root: QWidget) -> list[str]:
+    """Focusable or clickable widgets without an accessible name (a screen reader says nothing)."""
+    missing = []
+    kinds = (QAbstractButton, QAbstractSlider, QComboBox, QLineEdit)
+    for widget in root.findChildren(QWidget):
+        interactive = isinstance(widget, kinds) or (
+            widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and type(widget).__module__.startswith("coreg_desktop")
+        )
+        if interactive and widget.isVisibleTo(root) and not widget.accessibleName().strip():
+            missing.append(f"{type(widget).__name__} {widget.objectName()!r}")
+    return missing
