@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     sub.add_parser("doctor", help="check sound devices, voices and storage")
+
+    p = sub.add_parser("install-desktop-entry",
+                       help="add Coreg (with a Quick reset action) to your desktop's launcher")
+    p.add_argument("--uninstall", action="store_true", help="remove the entry and icons again")
     return parser
 
 
@@ -329,6 +333,30 @@ def cmd_voices(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_install_desktop_entry(args: argparse.Namespace) -> int:
+    from coreg_desktop import desktop_entry
+
+    try:
+        if args.uninstall:
+            report = desktop_entry.uninstall()
+            if not report.removed:
+                print("No Coreg launcher entry was installed; nothing to remove.")
+            for path in report.removed:
+                print(f"Removed {path}")
+            return EXIT_OK
+        report = desktop_entry.install()
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        raise BadInput(f"cannot write the launcher entry{where} ({exc.strerror or exc})") from exc
+    entry = report.written[0]
+    print(f"Installed {entry}")
+    print(f"Installed {len(report.written) - 1} icon files in {desktop_entry.icon_theme_dir()}")
+    print(f"It starts: {desktop_entry.exec_line(desktop_entry.launch_command())}")
+    if report.problems:
+        print(f"desktop-file-validate says:\n{report.problems}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_doctor(_args: argparse.Namespace) -> int:
     from coreg_desktop.doctor import report
 
@@ -353,6 +381,7 @@ COMMANDS = {
     "play": cmd_play,
     "voices": cmd_voices,
     "doctor": cmd_doctor,
+    "install-desktop-entry": cmd_install_desktop_entry,
 }
 
 

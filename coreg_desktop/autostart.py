@@ -1,0 +1,69 @@
+"""Start at login, minimised to the tray: an XDG autostart entry the setting writes or removes.
+
+The entry lives in `$XDG_CONFIG_HOME/autostart/` (the freedesktop Autostart spec), which GNOME,
+KDE, Xfce and most others honour. It starts this install of Coreg with `--minimized`, so logging
+in never throws a window at someone; the tray icon is simply there when it is needed.
+
+Qt-free: the app calls `apply` when the `start_at_login` setting changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from coreg_desktop.desktop_entry import ENTRY_FILE, config_home, render_entry
+
+log = logging.getLogger(__name__)
+
+MINIMIZED_ARG = "--minimized"
+
+
+def autostart_path(config: Path | None = None) -> Path:
+    return (config or config_home()) / "autostart" / ENTRY_FILE
+
+
+def is_enabled(config: Path | None = None) -> bool:
+    return autostart_path(config).is_file()
+
+
+def enable(config: Path | None = None, command: Sequence[str] | None = None) -> Path:
+    """Write (or refresh) the autostart entry, pointing at the executable running now."""
+    path = autostart_path(config)
+    text = render_entry(command, extra_args=[MINIMIZED_ARG],
+                        extra_keys=[("X-GNOME-Autostart-enabled", "true")])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    log.info("Coreg will start in the tray at login (%s)", path)
+    return path
+
+
+def disable(config: Path | None = None) -> bool:
+    """Remove the autostart entry; True if there was one."""
+    path = autostart_path(config)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+        log.info("Coreg will no longer start at login (removed %s)", path)
+        return True
+    return False
+
+
+def apply(enabled: bool, config: Path | None = None,
+          command: Sequence[str] | None = None) -> Path | None:
+    """Make the autostart entry match the setting; the entry's path when enabled.
+
+    Never raises for a filesystem problem: a setting that cannot be applied is logged, and the
+    rest of the app carries on.
+    """
+    try:
+        if enabled:
+            return enable(config, command)
+        disable(config)
+    except OSError as exc:
+        log.warning("Could not %s start at login: %s", "turn on" if enabled else "turn off", exc)
+    return None
