@@ -38,9 +38,9 @@ from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.theme import apply_theme
 
 UI_DIR = Path(__file__).parent
-#: The offscreen platform cannot pass a window's minimum size to a window system (it has none) and
-#: says so on every top-level with a layout; that is a fact about the plugin, not a problem.
-OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints\(\)"
+#: The offscreen platform has no window system to pass a minimum size or a raise to, and says so
+#: on every top-level with a layout; that is a fact about the plugin, not a problem.
+OFFSCREEN_NOISE = r"This plugin does not support (propagateSizeHints|raise)\(\)"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -68,6 +68,7 @@ def player(shared_cache: Path) -> Iterator[Player]:
     synthesized once."""
     narrator = Narrator(PiperSynthesizer(), ClipCache(shared_cache / "narration"))
     player = Player(narrator, SoundBank(shared_cache / "ambience"), output=NullOutput())
+    player.open()  # as the app does at start-up: the mixer only moves while the stream runs
     yield player
     player.close()
 
