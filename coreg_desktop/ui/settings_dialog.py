@@ -1,0 +1,498 @@
+"""The settings dialog: every option in `settings.OPTIONS`, grouped the way a person thinks of them.
+
+Nothing is written until Save, so Cancel (or Esc, or closing the window) leaves the file exactly as
+it was. On Save only what the person actually touched is written: a volume slider that merely
+shows a stored gain on its perceptual curve must not round that gain into a "change", and
+`changed_keys()` tells the app precisely which options to apply (a new voice means a new narrator;
+start-at-login means writing an autostart file; the rest is cheap).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from itertools import pairwise
+from typing import Any
+
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QGuiApplication, QIcon, QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSlider,
+    QStyle,
+    QStyleOptionButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from coreg_desktop.audio.ambience import AMBIENCES
+from coreg_desktop.settings import OPTIONS, Settings
+from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
+from coreg_desktop.ui.theme import set_role
+from coreg_desktop.ui.volume import gain_to_slider, slider_to_gain
+
+log = logging.getLogger(__name__)
+
+NAME_HELP = (
+    "Some practices say your name, gently. Leave it empty and they simply won't. "
+    "It stays on this computer."
+)
+SAFE_PERSON_HELP = (
+    "Someone who feels safe to you: a friend, a grandparent, even a pet. "
+    "\u201cA Safe Person\u201d invites you to picture them. It stays on this computer."
+)
+REDUCED_MOTION_HELP = "The orb glows brighter and softer instead of growing and shrinking."
+TRAY_CLICK_HELP = "Otherwise one click on the tray icon starts a quick reset straight away."
+LOGIN_HELP = "Coreg waits quietly in the tray, ready when you need it."
+
+#: Text length limits: a name is a name, and placeholders are read aloud.
+NAME_MAX = 40
+
+#: Values for the ambience picker: "" follows each practice, "none" is silence.
+AMBIENCE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("", "Each practice's own"),
+    *((info.id, info.title) for info in AMBIENCES.values()),
+    ("none", "Silence"),
+)
+
+#: Speaking-rate slider positions are hundredths of the rate, in steps of 0.05.
+RATE_STEP = 5
+
+
+def _is_default_voice(voice_id: str) -> bool:
+    return voice_id.removeprefix("piper:") in ("", DEFAULT_VOICE_ID)
+
+
+def offered_voices(voices: list[VoiceInfo], current: str) -> list[VoiceInfo]:
+    """The few voices worth offering: every Piper voice, English system voices, and the current one.
+
+    A system with espeak lists a hundred languages; the practices are written in English, so the
+    rest would only make the choice harder.
+    """
+    chosen: list[VoiceInfo] = []
+    for voice in voices:
+        english = voice.language.lower().replace("_", "-").startswith("en")
+        if voice.engine == "piper" or english or voice.id == current:
+            chosen.append(voice)
+    return chosen
+
+
+def rate_text(rate: float) -> str:
+    if abs(rate - 1.0) < 1e-6:
+        return "Normal"
+    word = "Slower" if rate < 1.0 else "Faster"
+    return f"{word} ({round(rate, 2):g}\u00d7)"
+
+
+def _volume_text(position: int) -> str:
+    return f"{position}%"
+
+
+class SettingsDialog(QDialog):
+    """Edits a `Settings` in place on Save; `changed_keys()` lists what the Save changed."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        voices: list[VoiceInfo] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self._changed: list[str] = []
+        self.setWindowTitle("Coreg settings")
+        self.setAccessibleName("Settings")
+        if voices is None:
+            voices = self._load_voices()
+
+        m = self.fontMetrics().height()
+        self._m = m
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        contents = QWidget()
+        contents.setObjectName("scrollContents")
+        scroll.setWidget(contents)
+        self.scroll_area = scroll
+        outer.addWidget(scroll, 1)
+
+        col = QVBoxLayout(contents)
+        col.setContentsMargins(round(m * 1.6), round(m * 1.4), round(m * 1.6), round(m * 0.8))
+        col.setSpacing(round(m * 0.9))
+        title = QLabel("Settings", contents)
+        set_role(title, "title")
+        col.addWidget(title)
+
+        # -- about you
+        about = self._section(col, "About you")
+        self.name_edit = self._line_edit(about, "Your first name", "name", NAME_HELP)
+        self.safe_person_edit = self._line_edit(
+            about, "A safe person", "safe_person", SAFE_PERSON_HELP
+        )
+
+        # -- voice
+        voice = self._section(col, "Voice")
+        self.voice_combo = QComboBox()
+        self.voice_combo.setAccessibleName("Narration voice")
+        self._fill_voices(offered_voices(voices, str(settings["voice"])))
+        self._field(voice, "Narration voice", self.voice_combo)
+        self.rate_slider, self.rate_value = self._slider(
+            voice,
+            "Speaking pace",
+            60,
+            150,
+            round(float(settings["rate"]) * 100),
+            lambda v: rate_text(v / 100),
+        )
+        self.rate_slider.setSingleStep(RATE_STEP)
+        self.rate_slider.setPageStep(RATE_STEP * 2)
+
+        # -- sound
+        sound = self._section(col, "Sound")
+        self.voice_volume_slider, self.voice_volume_value = self._slider(
+            sound,
+            "Voice volume",
+            0,
+            100,
+            gain_to_slider(float(settings["voice_volume"])),
+            _volume_text,
+        )
+        self.ambience_volume_slider, self.ambience_volume_value = self._slider(
+            sound,
+            "Ambience volume",
+            0,
+            100,
+            gain_to_slider(float(settings["ambience_volume"])),
+            _volume_text,
+        )
+        self.ambience_combo = QComboBox()
+        self.ambience_combo.setAccessibleName("Ambience for every practice")
+        for value, text in AMBIENCE_CHOICES:
+            self.ambience_combo.addItem(text, value)
+        index = self.ambience_combo.findData(str(settings["ambience"]))
+        if index < 0:  # hand-edited to something unknown: show it rather than hide it
+            self.ambience_combo.addItem(str(settings["ambience"]), str(settings["ambience"]))
+            index = self.ambience_combo.count() - 1
+        self.ambience_combo.setCurrentIndex(index)
+        self._field(sound, "Ambience", self.ambience_combo)
+
+        # -- display
+        display = self._section(col, "While you practise")
+        self.captions_check = self._check(
+            display, "Show captions of what is being said", "captions"
+        )
+        self.reduced_motion_check = self._check(
+            display, "Reduce motion", "reduced_motion", REDUCED_MOTION_HELP
+        )
+
+        # -- tray and start-up
+        tray = self._section(col, "Tray and start-up")
+        self.tray_click_check = self._check(
+            tray,
+            "Clicking the tray icon opens Coreg",
+            "tray_click_opens_window",
+            TRAY_CLICK_HELP,
+        )
+        self.start_at_login_check = self._check(
+            tray, "Start Coreg when I log in", "start_at_login", LOGIN_HELP
+        )
+        col.addStretch(1)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.save_button.setAccessibleName("Save settings")
+        self.cancel_button.setAccessibleName("Cancel without saving")
+        self.save_button.setDefault(True)
+        for button in (self.save_button, self.cancel_button):
+            button.setIcon(QIcon())  # some desktops add stock icons; plain words are calmer
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        bottom = QWidget(self)
+        set_role(bottom, "header")  # a hairline above the buttons, like the header's below
+        bottom_row = QHBoxLayout(bottom)
+        bottom_row.setContentsMargins(
+            round(m * 1.6), round(m * 0.7), round(m * 1.6), round(m * 0.8)
+        )
+        bottom_row.addWidget(self.buttons)
+        outer.addWidget(bottom)
+
+        order: list[QWidget] = [
+            self.name_edit,
+            self.safe_person_edit,
+            self.voice_combo,
+            self.rate_slider,
+            self.voice_volume_slider,
+            self.ambience_volume_slider,
+            self.ambience_combo,
+            self.captions_check,
+            self.reduced_motion_check,
+            self.tray_click_check,
+            self.start_at_login_check,
+            self.cancel_button,
+            self.save_button,
+        ]
+        for first, second in pairwise(order):
+            QWidget.setTabOrder(first, second)
+        self.tab_order = order
+        self._initial = self._snapshot()
+        self.name_edit.setFocus()
+
+        width = round(m * 40)
+        self.setMinimumWidth(round(m * 24))
+        self.resize(width, min(round(m * 46), self._available_height()))
+
+    # ------------------------------------------------------------------ building
+
+    def _available_height(self) -> int:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry().height() - 80 if screen else 720
+
+    @staticmethod
+    def _load_voices() -> list[VoiceInfo]:
+        """Voices from the TTS layer; listing system voices runs a child process once."""
+        from coreg_desktop.tts import list_voices
+
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            return list_voices()
+        except Exception:
+            log.exception("could not list voices")
+            return []
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+
+    def _section(self, col: QVBoxLayout, heading: str) -> QVBoxLayout:
+        m = self._m
+        label = QLabel(heading)
+        set_role(label, "heading")
+        label.setAccessibleName(heading)
+        col.addSpacing(round(m * 0.3))
+        col.addWidget(label)
+        frame = QFrame()
+        set_role(frame, "section")
+        frame.setAccessibleName(heading)
+        box = QVBoxLayout(frame)
+        box.setContentsMargins(round(m * 1.1), round(m * 0.9), round(m * 1.1), round(m * 1.0))
+        box.setSpacing(round(m * 0.35))
+        col.addWidget(frame)
+        return box
+
+    def _gap(self, box: QVBoxLayout) -> None:
+        if box.count():
+            box.addSpacing(round(self._m * 0.6))
+
+    def _field(self, box: QVBoxLayout, text: str, field: QWidget, help_text: str = "") -> QLabel:
+        self._gap(box)
+        label = QLabel(text)
+        label.setBuddy(field)
+        label.setAccessibleName(text)
+        box.addWidget(label)
+        box.addWidget(field)
+        if help_text:
+            self._help(box, help_text, field)
+        return label
+
+    def _help(self, box: QVBoxLayout, text: str, field: QWidget) -> QLabel:
+        help_label = QLabel(text)
+        help_label.setWordWrap(True)
+        set_role(help_label, "small")
+        help_label.setAccessibleName(text)
+        field.setAccessibleDescription(text)
+        box.addWidget(help_label)
+        return help_label
+
+    def _line_edit(self, box: QVBoxLayout, text: str, key: str, help_text: str) -> QLineEdit:
+        edit = QLineEdit(str(self.settings[key]))
+        edit.setMaxLength(NAME_MAX)
+        edit.setPlaceholderText("Optional")
+        edit.setAccessibleName(text)
+        self._field(box, text, edit, help_text)
+        return edit
+
+    def _slider(
+        self,
+        box: QVBoxLayout,
+        text: str,
+        low: int,
+        high: int,
+        value: int,
+        describe: Callable[[int], str],
+    ) -> tuple[QSlider, QLabel]:
+        self._gap(box)
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(low, high)
+        slider.setValue(min(max(value, low), high))
+        slider.setAccessibleName(text)
+        value_label = QLabel(describe(slider.value()))
+        set_role(value_label, "muted")
+        value_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        value_label.setMinimumWidth(
+            max(value_label.fontMetrics().horizontalAdvance(describe(v)) for v in (low, high))
+        )
+
+        def changed(v: int) -> None:
+            value_label.setText(describe(v))
+            slider.setAccessibleDescription(describe(v))
+
+        slider.valueChanged.connect(changed)
+        changed(slider.value())
+        label = QLabel(text)
+        label.setBuddy(slider)
+        label.setAccessibleName(text)
+        head = QHBoxLayout()
+        head.addWidget(label, 1)
+        head.addWidget(value_label)
+        box.addLayout(head)
+        box.addWidget(slider)
+        return slider, value_label
+
+    def _check(self, box: QVBoxLayout, text: str, key: str, help_text: str = "") -> QCheckBox:
+        self._gap(box)
+        check = QCheckBox(text)
+        check.setChecked(bool(self.settings[key]))
+        check.setAccessibleName(text)
+        box.addWidget(check)
+        if help_text:
+            help_label = self._help(box, help_text, check)
+            # Line the helper text up with the checkbox's own text, not its box.
+            check.ensurePolished()
+            option = QStyleOptionButton()
+            check.initStyleOption(option)
+            option.rect = QRect(QPoint(0, 0), check.sizeHint())
+            text_rect = check.style().subElementRect(
+                QStyle.SubElement.SE_CheckBoxContents, option, check
+            )
+            help_label.setContentsMargins(max(0, text_rect.left()), 0, 0, 0)
+        return check
+
+    def _fill_voices(self, voices: list[VoiceInfo]) -> None:
+        combo = self.voice_combo
+        current = str(self.settings["voice"])
+        model = combo.model()
+        default = next((v for v in voices if v.id == DEFAULT_VOICE_ID), None)
+        combo.addItem(
+            (default.name if default else "Joe (US English, bundled)") + " \u2014 recommended", ""
+        )
+        if default is not None:
+            combo.setItemData(0, default.detail, Qt.ItemDataRole.ToolTipRole)
+        system_started = False
+        for voice in voices:
+            if voice.id == DEFAULT_VOICE_ID:
+                continue
+            if voice.engine == "system" and not system_started:
+                combo.insertSeparator(combo.count())
+                system_started = True
+            suffix = " (system voice)" if voice.engine == "system" else ""
+            if not voice.available:
+                suffix += " \u2014 unavailable"
+            combo.addItem(voice.name + suffix, voice.id)
+            index = combo.count() - 1
+            combo.setItemData(index, voice.detail, Qt.ItemDataRole.ToolTipRole)
+            if not voice.available and isinstance(model, QStandardItemModel):
+                item = model.item(index)
+                if item is not None:
+                    item.setEnabled(False)
+        if _is_default_voice(current):
+            combo.setCurrentIndex(0)
+            return
+        index = combo.findData(current)
+        if index < 0:
+            combo.addItem(f"{current} \u2014 not installed", current)
+            index = combo.count() - 1
+        combo.setCurrentIndex(index)
+
+    # ------------------------------------------------------------------ values
+
+    def _snapshot(self) -> dict[str, Any]:
+        """What each control shows, in control terms (slider positions, combo data)."""
+        return {
+            "name": self.name_edit.text().strip(),
+            "safe_person": self.safe_person_edit.text().strip(),
+            "voice": self.voice_combo.currentData(),
+            "rate": self.rate_slider.value(),
+            "voice_volume": self.voice_volume_slider.value(),
+            "ambience_volume": self.ambience_volume_slider.value(),
+            "ambience": self.ambience_combo.currentData(),
+            "captions": self.captions_check.isChecked(),
+            "reduced_motion": self.reduced_motion_check.isChecked(),
+            "tray_click_opens_window": self.tray_click_check.isChecked(),
+            "start_at_login": self.start_at_login_check.isChecked(),
+        }
+
+    def _value_for(self, key: str, shown: Any) -> Any:
+        if key == "rate":
+            return round(shown / 100, 2)
+        if key in ("voice_volume", "ambience_volume"):
+            return slider_to_gain(shown)
+        return shown
+
+    def pending_changes(self) -> dict[str, Any]:
+        """Option values the controls would save now: only the ones the person changed."""
+        now = self._snapshot()
+        changes: dict[str, Any] = {}
+        for option in OPTIONS:
+            key = option.name
+            if key not in now or now[key] == self._initial[key]:
+                continue
+            value = self._value_for(key, now[key])
+            if value != self.settings[key]:
+                changes[key] = value
+        return changes
+
+    def changed_keys(self) -> list[str]:
+        """Option names the last Save changed, in OPTIONS order ([] after Cancel)."""
+        return list(self._changed)
+
+    def accept(self) -> None:
+        changes = self.pending_changes()
+        previous = {key: self.settings[key] for key in changes}
+        try:
+            for key, value in changes.items():
+                self.settings.set(key, value)
+            self.settings.save()
+        except (OSError, ValueError) as exc:
+            for key, value in previous.items():
+                self.settings.set(key, value)
+            log.error("could not save settings: %s", exc)
+            self._show_save_problem(str(exc))
+            return
+        self._changed = list(changes)
+        if changes:
+            log.info("settings changed: %s", ", ".join(changes))
+        super().accept()
+
+    def reject(self) -> None:
+        self._changed = []
+        super().reject()
+
+    def _show_save_problem(self, detail: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Settings not saved",
+            "Coreg could not save your settings. Nothing was changed.",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setInformativeText(detail)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.save_problem_box = box

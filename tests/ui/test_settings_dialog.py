@@ -1,0 +1,275 @@
+"""The settings dialog: every option editable, Save writes only what changed, Cancel nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from coreg_desktop.audio.ambience import AMBIENCES
+from coreg_desktop.settings import OPTIONS, Settings
+from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
+from coreg_desktop.ui.settings_dialog import SettingsDialog, offered_voices, rate_text
+from coreg_desktop.ui.volume import gain_to_slider, slider_to_gain
+
+from .conftest import layout_problems, unnamed_controls
+
+BUNDLED = VoiceInfo(DEFAULT_VOICE_ID, "piper", "Joe (US English, bundled)", "en_US", True, "Piper")
+VOICES = [
+    BUNDLED,
+    VoiceInfo("en_GB-alba-medium", "piper", "Alba (en_GB, medium)", "en_GB", True, "user voice"),
+    VoiceInfo("de_DE-thorsten-low", "piper", "Thorsten (de_DE)", "de_DE", False, "no json"),
+    VoiceInfo("system:gmw/en", "system", "English (Great Britain)", "en-gb", True, "espeak"),
+    VoiceInfo("system:gmw/en-us", "system", "English (America)", "en-us", True, "espeak"),
+    VoiceInfo("system:roa/fr", "system", "French", "fr-fr", True, "espeak"),
+    VoiceInfo("system:sem/ar", "system", "Arabic", "ar", True, "espeak"),
+]
+
+
+def make_dialog(
+    qtbot: QtBot, settings: Settings, voices: list[VoiceInfo] = VOICES
+) -> SettingsDialog:
+    dialog = SettingsDialog(settings, voices)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def combo_texts(dialog: SettingsDialog) -> list[str]:
+    combo = dialog.voice_combo
+    return [combo.itemText(i) for i in range(combo.count()) if combo.itemText(i)]
+
+
+def test_controls_show_the_current_settings(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    settings.set("name", "Sam")
+    settings.set("safe_person", "Grandma Rose")
+    settings.set("rate", 0.85)
+    settings.set("voice_volume", 0.5)
+    settings.set("ambience", "ocean")
+    settings.set("captions", False)
+    settings.set("start_at_login", True)
+    dialog = make_dialog(qtbot, settings)
+    assert dialog.name_edit.text() == "Sam"
+    assert dialog.safe_person_edit.text() == "Grandma Rose"
+    assert dialog.rate_slider.value() == 85
+    assert dialog.rate_value.text() == "Slower (0.85\u00d7)"
+    assert dialog.voice_volume_slider.value() == gain_to_slider(0.5)
+    assert dialog.ambience_combo.currentData() == "ocean"
+    assert dialog.ambience_combo.currentText() == "Ocean"
+    assert not dialog.captions_check.isChecked()
+    assert dialog.start_at_login_check.isChecked()
+    assert not dialog.reduced_motion_check.isChecked()
+    assert dialog.voice_combo.currentIndex() == 0 and dialog.voice_combo.currentData() == ""
+
+
+def test_save_writes_only_what_changed_and_reports_it(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    dialog = make_dialog(qtbot, settings)
+    qtbot.keyClicks(dialog.name_edit, "  Sam ")
+    dialog.safe_person_edit.setText("my sister Ana")
+    dialog.rate_slider.setValue(90)
+    dialog.captions_check.click()
+    dialog.ambience_combo.setCurrentIndex(dialog.ambience_combo.findData("rain"))
+    with qtbot.waitSignal(dialog.accepted):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.changed_keys() == ["name", "safe_person", "rate", "ambience", "captions"]
+    assert settings["name"] == "Sam"
+    assert settings["rate"] == 0.9
+    saved = json.loads(settings.path.read_text(encoding="utf-8"))
+    assert saved["name"] == "Sam" and saved["safe_person"] == "my sister Ana"
+    assert saved["captions"] is False and saved["ambience"] == "rain"
+    assert saved["voice_volume"] == 0.9  # untouched: the slider's rounding did not leak in
+    reloaded = Settings.load(settings.path)
+    assert reloaded.as_dict() == settings.as_dict()
+
+
+def test_untouched_save_changes_nothing_even_on_the_volume_curve(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    assert slider_to_gain(gain_to_slider(0.9)) != 0.9  # the curve really would round it
+    before = settings.as_dict()
+    dialog = make_dialog(qtbot, settings)
+    dialog.accept()
+    assert dialog.changed_keys() == []
+    assert settings.as_dict() == before
+
+
+def test_moving_a_slider_back_where_it_was_is_no_change(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    dialog = make_dialog(qtbot, settings)
+    start = dialog.voice_volume_slider.value()
+    dialog.voice_volume_slider.setValue(start - 20)
+    assert dialog.pending_changes() == {"voice_volume": slider_to_gain(start - 20)}
+    dialog.voice_volume_slider.setValue(start)
+    assert dialog.pending_changes() == {}
+
+
+def test_cancel_changes_nothing(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    before = settings.as_dict()
+    dialog = make_dialog(qtbot, settings)
+    dialog.name_edit.setText("Sam")
+    dialog.reduced_motion_check.click()
+    dialog.voice_volume_slider.setValue(10)
+    with qtbot.waitSignal(dialog.rejected):
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert dialog.changed_keys() == []
+    assert settings.as_dict() == before
+    assert not settings.path.exists()
+
+
+def test_every_option_has_a_control(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    dialog = make_dialog(qtbot, settings)
+    dialog.name_edit.setText("Sam")
+    dialog.safe_person_edit.setText("Ana")
+    dialog.voice_combo.setCurrentIndex(dialog.voice_combo.findData("system:gmw/en"))
+    dialog.rate_slider.setValue(120)
+    dialog.voice_volume_slider.setValue(40)
+    dialog.ambience_volume_slider.setValue(30)
+    dialog.ambience_combo.setCurrentIndex(dialog.ambience_combo.findData("none"))
+    for check in (
+        dialog.captions_check,
+        dialog.reduced_motion_check,
+        dialog.tray_click_check,
+        dialog.start_at_login_check,
+    ):
+        check.click()
+    dialog.accept()
+    assert dialog.changed_keys() == [o.name for o in OPTIONS]
+    assert settings["voice"] == "system:gmw/en"
+    assert settings["ambience"] == "none"
+    assert settings["rate"] == 1.2
+    assert settings["tray_click_opens_window"] is True
+
+
+def test_voice_list_is_a_sensible_few(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    dialog = make_dialog(qtbot, settings)
+    texts = combo_texts(dialog)
+    assert texts[0].startswith("Joe (US English, bundled)")
+    assert dialog.voice_combo.itemData(0) == ""
+    assert "English (Great Britain) (system voice)" in texts
+    assert not any("French" in t or "Arabic" in t for t in texts)
+    assert any(t.startswith("Alba") for t in texts)
+    # A Piper voice that cannot load is listed but cannot be chosen.
+    index = dialog.voice_combo.findData("de_DE-thorsten-low")
+    model = dialog.voice_combo.model()
+    assert isinstance(model, QStandardItemModel)
+    item = model.item(index)
+    assert item is not None and not item.isEnabled()
+
+
+def test_the_current_voice_is_always_offered(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    assert [v.id for v in offered_voices(VOICES, "system:roa/fr")].count("system:roa/fr") == 1
+    settings.set("voice", "system:roa/fr")
+    dialog = make_dialog(qtbot, settings)
+    assert dialog.voice_combo.currentData() == "system:roa/fr"
+    assert dialog.voice_combo.currentText() == "French (system voice)"
+
+    settings.set("voice", "gone-voice")
+    dialog = make_dialog(qtbot, settings)
+    assert dialog.voice_combo.currentData() == "gone-voice"
+    assert "not installed" in dialog.voice_combo.currentText()
+    dialog.accept()
+    assert dialog.changed_keys() == []
+
+
+def test_the_bundled_voice_by_name_is_the_default_entry(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    settings.set("voice", DEFAULT_VOICE_ID)
+    dialog = make_dialog(qtbot, settings)
+    assert dialog.voice_combo.currentIndex() == 0
+    dialog.accept()
+    assert dialog.changed_keys() == [] and settings["voice"] == DEFAULT_VOICE_ID
+
+
+def test_ambience_choices_cover_every_soundscape(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    dialog = make_dialog(qtbot, settings)
+    combo = dialog.ambience_combo
+    data = [combo.itemData(i) for i in range(combo.count())]
+    assert data == ["", *AMBIENCES, "none"]
+    assert combo.itemText(0) == "Each practice's own"
+
+
+def test_name_fields_explain_use_and_privacy(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    dialog = make_dialog(qtbot, settings)
+    for edit in (dialog.name_edit, dialog.safe_person_edit):
+        assert "stays on this computer" in edit.accessibleDescription()
+    assert "Safe Person" in dialog.safe_person_edit.accessibleDescription()
+
+
+def test_accessible_names_and_tab_order(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    dialog = make_dialog(qtbot, settings)
+    assert unnamed_controls(dialog) == []
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    dialog.name_edit.setFocus()
+    qtbot.waitUntil(dialog.name_edit.hasFocus)
+    visited = [QApplication.focusWidget()]
+    for _ in range(len(dialog.tab_order) - 1):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        visited.append(QApplication.focusWidget())
+    assert visited == dialog.tab_order
+    assert visited[0] is dialog.name_edit and visited[-1] is dialog.save_button
+
+
+def test_a_failed_save_keeps_the_dialog_and_the_old_values(
+    qtbot: QtBot, tmp_path: Path, themed: Callable[..., None]
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    settings = Settings(path=blocker / "settings.json")
+    dialog = make_dialog(qtbot, settings)
+    dialog.name_edit.setText("Sam")
+    dialog.accept()
+    assert dialog.isVisible()
+    assert settings["name"] == ""
+    assert dialog.changed_keys() == []
+    assert isinstance(dialog.save_problem_box, QMessageBox)
+    dialog.save_problem_box.close()
+
+
+def test_rate_text() -> None:
+    assert rate_text(1.0) == "Normal"
+    assert rate_text(0.6) == "Slower (0.6\u00d7)"
+    assert rate_text(1.25) == "Faster (1.25\u00d7)"
+
+
+def test_large_font_and_dark_palette(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None], tmp_path: Path
+) -> None:
+    themed(dark=True, font_scale=1.5)
+    dialog = make_dialog(qtbot, settings)
+    qtbot.wait(50)
+    assert layout_problems(dialog) == []
+    content = dialog.scroll_area.widget()
+    assert content is not None
+    assert content.width() <= dialog.scroll_area.viewport().width()  # no sideways scrolling
+    assert layout_problems(content) == []
+    bg = dialog.palette().color(dialog.backgroundRole())
+    assert bg.lightnessF() < 0.25
+    assert dialog.name_edit.palette().color(dialog.name_edit.foregroundRole()).lightnessF() > 0.75
+    dialog.grab().save(str(tmp_path / "settings-dark-150.png"))
