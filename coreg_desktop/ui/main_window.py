@@ -1,0 +1,374 @@
+"""The main window: the library and the player in one stack, a quiet header, and the shortcuts.
+
+The window owns no playback state. It asks the bridge to play, pause and stop and follows the
+bridge's signals (a practice started from the tray or a second launch switches it to the player
+just the same). Closing it never quits: with a tray it hides there, and without one it minimises,
+because a desktop with no tray would otherwise leave no way back to the quick reset. Quitting is a
+deliberate act (Ctrl+Q or the tray's Quit), which the app handles through `quitRequested`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from coreg_desktop.settings import Settings
+from coreg_desktop.tts import VoiceInfo
+from coreg_desktop.ui.bridge import PlayerBridge
+from coreg_desktop.ui.crisis import CRISIS_TITLE, CrisisDialog, show_crisis_note
+from coreg_desktop.ui.library_view import LibraryView
+from coreg_desktop.ui.player_view import PlayerView
+from coreg_desktop.ui.settings_dialog import SettingsDialog
+from coreg_desktop.ui.theme import set_role
+
+log = logging.getLogger(__name__)
+
+WINDOW_TITLE = "Coreg"
+DEFAULT_SIZE = (860, 600)
+#: The practice Space starts when nothing is chosen yet: the one made for a hard moment.
+FALLBACK_PRACTICE = "quick-reset"
+
+NO_TRAY_NOTICE = (
+    "This desktop has no system tray, so closing Coreg minimises it instead. "
+    "The quick reset is also in Coreg's launcher menu, and the command "
+    "\u201ccoreg-desktop --quick-reset\u201d starts it from a terminal or a keyboard shortcut."
+)
+
+SHORTCUTS_TEXT = (
+    "Space: play or pause (or start the chosen practice)\n"
+    "Esc: stop; press again to go back to the library\n"
+    "Up and Down: move between practices; Enter plays one\n"
+    "Ctrl+,: settings\n"
+    "Ctrl+W: close the window (Coreg stays in the tray)\n"
+    "Ctrl+Q: quit Coreg"
+)
+
+ABOUT_TEXT = (
+    "Coreg plays short voice-guided practices to help your nervous system settle: grounding, "
+    "slow breathing, kindness. Everything runs on this computer; nothing is sent anywhere."
+)
+
+
+class MainWindow(QMainWindow):
+    quitRequested = Signal()
+    hiddenToTray = Signal()
+    settingsChanged = Signal(list)  # names of the options the settings dialog changed
+    #: Closing minimised the window because there is no tray. The app explains that once ever
+    #: (with NO_TRAY_NOTICE in `show_notice`), so the window itself stays quiet about it.
+    minimizedWithoutTray = Signal()
+
+    def __init__(
+        self, bridge: PlayerBridge, settings: Settings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.settings = settings
+        #: Set by the app: True when a system tray exists to hide into.
+        self.close_hides_to_tray = False
+        #: Voices for the settings dialog; None lets the dialog list them when it opens.
+        self.voices: list[VoiceInfo] | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.crisis_dialog: CrisisDialog | None = None
+        self._quitting = False
+
+        self.setWindowTitle(WINDOW_TITLE)
+        self.setAccessibleName(WINDOW_TITLE)
+
+        central = QWidget(self)
+        central.setObjectName("central")
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self._build_header(central))
+        outer.addWidget(self._build_banner(central))
+
+        self.stack = QStackedWidget(central)
+        self.stack.setAccessibleName("Coreg views")
+        self.library_view = LibraryView(bridge.library, self.stack)
+        self.player_view = PlayerView(bridge, settings, self.stack)
+        self.stack.addWidget(self.library_view)
+        self.stack.addWidget(self.player_view)
+        outer.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.library_view.playRequested.connect(self.play)
+        self.player_view.backRequested.connect(self.show_library)
+        bridge.practiceStarted.connect(self._practice_started)
+        bridge.libraryChanged.connect(self._library_changed)
+        bridge.noticeRaised.connect(self.show_notice)
+
+        self._shortcuts: dict[str, QShortcut] = {}
+        self._add_shortcut("stop", QKeySequence(Qt.Key.Key_Escape), self.stop_or_back)
+        self._add_shortcut("hide", QKeySequence("Ctrl+W"), self.hide_to_tray)
+        self._add_shortcut("quit", QKeySequence("Ctrl+Q"), self.request_quit)
+        self._add_shortcut("settings", QKeySequence("Ctrl+,"), self.open_settings)
+
+        m = self.fontMetrics().height()
+        self.setMinimumSize(max(round(m * 30), 420), max(round(m * 26), 380))
+        self.resize(self.default_size())
+        self.show_library()
+
+    # ------------------------------------------------------------------ building
+
+    def default_size(self) -> QSize:
+        """About 860x600, grown to fit a large font, shrunk to fit a small screen."""
+        want = QSize(*DEFAULT_SIZE).expandedTo(self.minimumSizeHint())
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            want = want.boundedTo(screen.availableGeometry().size())
+        return want
+
+    def _build_header(self, parent: QWidget) -> QWidget:
+        m = self.fontMetrics().height()
+        header = QWidget(parent)
+        header.setObjectName("header")
+        header.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        set_role(header, "header")
+        row = QHBoxLayout(header)
+        row.setContentsMargins(round(m * 1.3), round(m * 0.45), round(m * 0.9), round(m * 0.45))
+        row.setSpacing(round(m * 0.3))
+        self.wordmark = QLabel("Coreg", header)
+        set_role(self.wordmark, "wordmark")
+        self.wordmark.setAccessibleName("Coreg")
+        row.addWidget(self.wordmark)
+        row.addStretch(1)
+
+        self.settings_button = QPushButton("Settings", header)
+        set_role(self.settings_button, "ghost")
+        self.settings_button.setAccessibleName("Settings")
+        self.settings_button.setToolTip("Your name, voice, sound and tray (Ctrl+,)")
+        self.settings_button.setAutoDefault(False)
+        self.settings_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.settings_button.clicked.connect(self.open_settings)
+        row.addWidget(self.settings_button)
+
+        self.help_button = QPushButton("Help", header)
+        set_role(self.help_button, "ghost")
+        self.help_button.setAccessibleName("Help")
+        self.help_button.setToolTip("Crisis help, keyboard shortcuts, about Coreg")
+        self.help_button.setAutoDefault(False)
+        self.help_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        menu = QMenu(self.help_button)
+        menu.setAccessibleName("Help")
+        self.crisis_action = QAction(CRISIS_TITLE, menu)
+        self.crisis_action.triggered.connect(self.show_crisis_note)
+        self.shortcuts_action = QAction("Keyboard shortcuts", menu)
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.about_action = QAction("About Coreg", menu)
+        self.about_action.triggered.connect(self.show_about)
+        menu.addAction(self.crisis_action)
+        menu.addAction(self.shortcuts_action)
+        menu.addSeparator()
+        menu.addAction(self.about_action)
+        self.help_button.setMenu(menu)
+        self.help_menu = menu
+        row.addWidget(self.help_button)
+        QWidget.setTabOrder(self.settings_button, self.help_button)
+        self.header = header
+        return header
+
+    def _build_banner(self, parent: QWidget) -> QWidget:
+        """An inline notice (no sound device, no tray): calmer than a pop-up, and dismissable."""
+        m = self.fontMetrics().height()
+        holder = QWidget(parent)
+        pad = QHBoxLayout(holder)
+        pad.setContentsMargins(round(m * 1.3), round(m * 0.7), round(m * 1.3), 0)
+        self.banner = QFrame(holder)
+        set_role(self.banner, "banner")
+        self.banner.setAccessibleName("Notice")
+        row = QHBoxLayout(self.banner)
+        row.setContentsMargins(round(m * 1.0), round(m * 0.55), round(m * 0.5), round(m * 0.55))
+        self.banner_label = QLabel(self.banner)
+        self.banner_label.setWordWrap(True)
+        self.banner_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.banner_label, 1)
+        self.banner_close = QPushButton("Dismiss", self.banner)
+        set_role(self.banner_close, "ghost")
+        self.banner_close.setAccessibleName("Dismiss this notice")
+        self.banner_close.setAutoDefault(False)
+        self.banner_close.clicked.connect(self.hide_notice)
+        row.addWidget(self.banner_close, 0, Qt.AlignmentFlag.AlignTop)
+        pad.addWidget(self.banner)
+        self.banner_holder = holder
+        holder.hide()
+        return holder
+
+    def _add_shortcut(self, name: str, keys: QKeySequence, slot: object) -> None:
+        shortcut = QShortcut(keys, self)
+        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        shortcut.activated.connect(slot)
+        self._shortcuts[name] = shortcut
+
+    # ------------------------------------------------------------------ views
+
+    def show_library(self) -> None:
+        self.stack.setCurrentWidget(self.library_view)
+        if self.isVisible():
+            self.library_view.focus_first()
+
+    def show_player(self) -> None:
+        self.stack.setCurrentWidget(self.player_view)
+        if self.isVisible():
+            self.player_view.play_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def bring_to_front(self) -> None:
+        """Show, un-minimise, raise and activate (from the tray or a second launch)."""
+        state = self.windowState()
+        if state & Qt.WindowState.WindowMinimized:
+            self.setWindowState(
+                (state & ~Qt.WindowState.WindowMinimized) | Qt.WindowState.WindowActive
+            )
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def _practice_started(self, _practice_id: str) -> None:
+        self.show_player()
+
+    def _library_changed(self) -> None:
+        self.library_view.set_library(self.bridge.library)
+
+    # ------------------------------------------------------------------ playback
+
+    def play(self, practice_id: str) -> None:
+        log.info("playing %s from the window", practice_id)
+        self.bridge.play(practice_id)
+
+    def play_pause(self) -> None:
+        """Space: pause or resume; with nothing loaded, start the practice the person chose."""
+        if self.bridge.active:
+            self.bridge.toggle()
+            return
+        practice = self.bridge.practice
+        if self.stack.currentWidget() is self.player_view and practice is not None:
+            self.play(practice.id)
+            return
+        chosen = self.library_view.selected_id()
+        if chosen is None:
+            visible = self.library_view.visible_ids()
+            chosen = FALLBACK_PRACTICE if FALLBACK_PRACTICE in visible else None
+            chosen = chosen or (visible[0] if visible else None)
+        if chosen is not None:
+            self.play(chosen)
+
+    def stop_or_back(self) -> None:
+        """Esc: stop what plays; with nothing playing, go back to the library."""
+        if self.bridge.active:
+            self.bridge.stop()
+        elif self.stack.currentWidget() is self.player_view:
+            self.show_library()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Space arrives here only when the focused control had no use for it.
+
+        A QShortcut would steal Space from focused buttons, check boxes and combo boxes, which
+        keyboard users press with Space; letting it bubble up keeps those working.
+        """
+        plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if event.key() == Qt.Key.Key_Space and plain:
+            self.play_pause()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    # ------------------------------------------------------------------ closing
+
+    def hide_to_tray(self) -> None:
+        """Ctrl+W and the close button: into the tray, or minimised when there is none."""
+        if self.close_hides_to_tray:
+            self.hide()
+            log.info("main window hidden to the tray")
+            self.hiddenToTray.emit()
+            return
+        self.showMinimized()
+        log.info("main window minimised (no system tray)")
+        self.minimizedWithoutTray.emit()
+
+    def prepare_to_quit(self) -> None:
+        """Let the next close really close (Qt closes every window when the app quits)."""
+        self._quitting = True
+
+    def request_quit(self) -> None:
+        self.prepare_to_quit()
+        self.quitRequested.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._quitting:
+            event.accept()
+            return
+        event.ignore()
+        self.hide_to_tray()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self._quitting = False  # a quit that was cancelled must not disarm close-to-tray
+
+    # ------------------------------------------------------------------ notices and dialogs
+
+    def show_notice(self, text: str) -> None:
+        self.banner_label.setText(text)
+        self.banner_label.setAccessibleName(text)
+        self.banner_holder.show()
+
+    def hide_notice(self) -> None:
+        self.banner_holder.hide()
+
+    def open_settings(self) -> SettingsDialog:
+        """Open the settings (window-modal, non-blocking); applied and announced on Save."""
+        if self.settings_dialog is not None and self.settings_dialog.isVisible():
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+            return self.settings_dialog
+        dialog = SettingsDialog(self.settings, self.voices, self)
+        dialog.accepted.connect(lambda: self._settings_saved(dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _settings_saved(self, dialog: SettingsDialog) -> None:
+        keys = dialog.changed_keys()
+        if not keys:
+            return
+        self.player_view.apply_settings()
+        self.settingsChanged.emit(keys)
+
+    def show_crisis_note(self) -> CrisisDialog:
+        self.crisis_dialog = show_crisis_note(self)
+        return self.crisis_dialog
+
+    def _info(self, title: str, text: str) -> QMessageBox:
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon, title, text, QMessageBox.StandardButton.Close, self
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    def show_shortcuts(self) -> QMessageBox:
+        return self._info("Keyboard shortcuts", SHORTCUTS_TEXT)
+
+    def show_about(self) -> QMessageBox:
+        return self._info("About Coreg", ABOUT_TEXT)
