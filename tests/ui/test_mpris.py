@@ -88,7 +88,9 @@ def test_play_pause_and_stop_drive_the_player_and_the_status(
     # A media key with nothing playing starts the quick reset.
     with qtbot.waitSignal(bridge.practiceStarted, timeout=10_000):
         dbus_send(qtbot, bus_address, f"{PLAYER_IFACE}.PlayPause")
-    qtbot.waitUntil(lambda: bridge.transport is Transport.PLAYING, timeout=10_000)
+    # The status follows the bridge's transport signal (at most one watch tick behind).
+    qtbot.waitUntil(lambda: mpris.status == "Playing", timeout=10_000)
+    assert bridge.transport is Transport.PLAYING
     assert get_property(qtbot, bus_address, PLAYER_IFACE, "PlaybackStatus") == (
         'variant string "Playing"')
     metadata = get_property(qtbot, bus_address, PLAYER_IFACE, "Metadata")
@@ -96,14 +98,15 @@ def test_play_pause_and_stop_drive_the_player_and_the_status(
     assert 'object path "/org/coreg/practice/quick_reset"' in metadata
 
     dbus_send(qtbot, bus_address, f"{PLAYER_IFACE}.PlayPause")
-    qtbot.waitUntil(lambda: bridge.transport is Transport.PAUSED, timeout=5000)
+    qtbot.waitUntil(lambda: mpris.status == "Paused", timeout=5000)
+    assert bridge.transport is Transport.PAUSED
     assert get_property(qtbot, bus_address, PLAYER_IFACE, "PlaybackStatus") == (
         'variant string "Paused"')
     position = get_property(qtbot, bus_address, PLAYER_IFACE, "Position")
     assert position.startswith("variant int64 ")
 
     dbus_send(qtbot, bus_address, f"{PLAYER_IFACE}.Play")
-    qtbot.waitUntil(lambda: bridge.transport is Transport.PLAYING, timeout=5000)
+    qtbot.waitUntil(lambda: mpris.status == "Playing", timeout=5000)
     dbus_send(qtbot, bus_address, f"{PLAYER_IFACE}.Stop")
     qtbot.waitUntil(lambda: mpris.status == "Stopped", timeout=10_000)
     assert get_property(qtbot, bus_address, PLAYER_IFACE, "PlaybackStatus") == (

@@ -1,0 +1,459 @@
+"""The desktop app's composition root: one place that builds every service and wires them up.
+
+Everything is built here and handed to whoever needs it (constructor injection); nothing reaches
+for a global. The order matters in two ways:
+
+* A second launch must hand its request to the running app in a blink, so `run` decides that
+  before importing Qt, numpy or a voice: this module imports only the standard library and the
+  Qt-free `single_instance` at the top, and the heavy parts inside `compose`.
+* The quick reset must start the moment the tray icon is clicked, so right after start-up the app
+  opens the sound stream (it plays silence) and prepares the quick reset's narration and ambience
+  on worker threads, while the event loop is already running and any window is already shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from coreg_desktop import single_instance
+from coreg_desktop.single_instance import Outcome, Request
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QSocketNotifier
+    from PySide6.QtDBus import QDBusConnection
+    from PySide6.QtWidgets import QApplication
+
+    from coreg_desktop.audio.output import Output
+    from coreg_desktop.mpris import Mpris
+    from coreg_desktop.player import Player
+    from coreg_desktop.settings import Settings
+    from coreg_desktop.single_instance import InstanceServer
+    from coreg_desktop.tray import Tray
+    from coreg_desktop.ui.bridge import PlayerBridge
+    from coreg_desktop.ui.compact import CompactWindow
+    from coreg_desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+QUICK_RESET_ID = "quick-reset"
+#: Logged when the quick reset can start without synthesis (the e2e tests wait for it).
+READY_MESSAGE = "Quick reset is ready"
+#: How long quitting waits for background work (a voice loading, a sentence being synthesized).
+WORKERS_JOIN_S = 10.0
+#: Coreg's worker threads are named like this; the audio ones end with the stream.
+WORKER_PREFIX = "coreg-"
+LONG_LIVED_THREADS = {"coreg-audio-watchdog", "coreg-null-output"}
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+# ----------------------------------------------------------------------------- arguments
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The GUI's own options (the CLI has validated them already when it calls `run`)."""
+    parser = argparse.ArgumentParser(prog="coreg-desktop", add_help=False)
+    parser.add_argument("--minimized", action="store_true")
+    parser.add_argument("--quick-reset", action="store_true")
+    parser.add_argument("--practice", metavar="ID")
+    parser.add_argument("--quit", action="store_true")
+    parser.add_argument("--debug", action="store_true")
+    args, unknown = parser.parse_known_args(list(argv))
+    if unknown:
+        log.warning("Ignoring unknown arguments: %s", " ".join(unknown))
+    return args
+
+
+def request_from_args(args: argparse.Namespace) -> Request:
+    """What this launch asks for, whether it becomes the app or hands it to the running one."""
+    if args.quit:
+        return Request("quit")
+    if args.practice:
+        return Request("practice", args.practice)
+    if args.quick_reset:
+        return Request("quick-reset")
+    if args.minimized:
+        return Request("ping")  # e.g. autostart while Coreg already runs: do not pop a window
+    return Request("show")
+
+
+# ----------------------------------------------------------------------------- the app
+
+
+class Notices:
+    """Carries the audio layer's notices (any thread) to the bridge's GUI-thread signal.
+
+    The player is built before the bridge that will carry its notices, so it gets this relay and
+    the relay gets its target once the bridge exists. Emitting a signal from a worker thread to an
+    object living in the GUI thread is delivered as a queued call by Qt.
+    """
+
+    def __init__(self) -> None:
+        self.target: Callable[[str], None] | None = None
+        self.early: list[str] = []
+
+    def __call__(self, message: str) -> None:
+        if self.target is None:
+            self.early.append(message)
+            return
+        self.target(message)
+
+    def connect(self, target: Callable[[str], None]) -> None:
+        self.target = target
+        for message in self.early:
+            target(message)
+        self.early.clear()
+
+
+class Coreg:
+    """The running app: reacts to requests and settings, starts and stops the background work."""
+
+    def __init__(
+        self,
+        qapp: QApplication,
+        settings: Settings,
+        player: Player,
+        bridge: PlayerBridge,
+        main_window: MainWindow,
+        compact: CompactWindow,
+        tray: Tray,
+        mpris: Mpris | None,
+        server: InstanceServer | None,
+    ) -> None:
+        self.qapp = qapp
+        self.settings = settings
+        self.player = player
+        self.bridge = bridge
+        self.main_window = main_window
+        self.compact = compact
+        self.tray = tray
+        self.mpris = mpris
+        self.server = server
+        self.tray_shown = False
+        self._quitting = False
+        self._opener: threading.Thread | None = None
+        self._preparer: threading.Thread | None = None
+        self._cancel = threading.Event()  # set on quit: background preparation stops early
+        self._signal_notifier: QSocketNotifier | None = None
+
+        tray.quitRequested.connect(self.quit)
+        main_window.quitRequested.connect(self.quit)
+        main_window.settingsChanged.connect(self.settings_changed)
+        bridge.noticeRaised.connect(self._notice)
+        if server is not None:
+            server.on_request = self.handle
+
+    # ------------------------------------------------------------------ start
+
+    def start(self, request: Request, minimized: bool) -> None:
+        """Show what should be seen, then warm up in the background."""
+        from PySide6.QtCore import QTimer
+
+        from coreg_desktop import autostart
+
+        self.qapp.setQuitOnLastWindowClosed(False)
+        self.tray_shown = self.tray.show()
+        self.main_window.close_hides_to_tray = self.tray_shown
+        if not self.tray_shown:
+            log.info("No system tray here: closing the window will minimise it")
+            self.tray.explain_missing_tray()
+            if minimized or request.action == "quick-reset":
+                self.main_window.showMinimized()
+            else:
+                self.main_window.show()
+        elif request.action == "show":
+            self.main_window.show()
+        if self.mpris is not None:
+            self.mpris.register()
+        if self.settings["start_at_login"]:
+            autostart.apply(True)  # refresh the Exec path (the install may have moved)
+        self.warm_up()
+        if request.action not in ("show", "ping"):
+            # After the event loop starts, so a window shown above is painted first.
+            QTimer.singleShot(0, lambda: self.handle(request))
+
+    def warm_up(self) -> None:
+        """Open the stream and prepare the quick reset on worker threads (section 7 of the spec)."""
+        self._opener = threading.Thread(target=self._open_stream, name="coreg-open-stream",
+                                        daemon=True)
+        self._opener.start()
+        self.prepare_quick_reset()
+
+    def _open_stream(self) -> None:
+        try:
+            self.player.open()
+        except Exception:  # the app must run even if sound cannot
+            log.exception("Opening the sound stream failed")
+
+    def prepare_quick_reset(self) -> None:
+        """Synthesize and cache the quick reset's narration, load its ambience and cues.
+
+        Like `Player.prepare`, but it can be cancelled between clips: quitting while a voice
+        model runs on a daemon thread lets the C++ runtime abort the process at exit.
+        """
+        from coreg_desktop.practice.timeline import plan, speech_texts
+
+        practice = self.bridge.library.get(QUICK_RESET_ID)
+        if practice is None:
+            log.warning("There is no %s practice to prepare", QUICK_RESET_ID)
+            return
+        options = self.bridge.options()  # read on the GUI thread
+        narrator = self.player.narrator
+        bank = self.player.bank
+        texts = speech_texts(plan(practice, options.values, options.rate))
+        cancel = self._cancel
+
+        def work() -> None:
+            try:
+                narrator.warm_up()
+                if not cancel.is_set():
+                    bank.ambience(options.ambience or practice.ambience)
+                for key in ("bell", "inhale", "hold", "exhale", "rest"):
+                    bank.cue(key)
+                for text in texts:
+                    if cancel.is_set():
+                        return
+                    if narrator.available:
+                        narrator.clip(text)
+            except Exception:  # a voice that fails here fails visibly when played
+                log.exception("Preparing the quick reset failed")
+                return
+            log.info("%s (narration and ambience prepared)", READY_MESSAGE)
+
+        self._preparer = threading.Thread(target=work, name="coreg-warm-up", daemon=True)
+        self._preparer.start()
+
+    # ------------------------------------------------------------------ requests
+
+    def handle(self, request: Request) -> None:
+        """A request from this launch's arguments or from a later launch."""
+        if self._quitting:
+            return
+        if request.action == "quit":
+            self.quit()
+        elif request.action == "quick-reset":
+            self.tray.quick_reset()
+        elif request.action == "practice" and request.id:
+            if not self.tray.play(request.id):
+                self.main_window.bring_to_front()  # where the notice about the id shows
+        elif request.action == "show":
+            self.tray.open_main()
+
+    def settings_changed(self, names: list[str]) -> None:
+        from coreg_desktop import autostart
+
+        if "start_at_login" in names:
+            autostart.apply(bool(self.settings["start_at_login"]))
+        if "voice" in names or "rate" in names:
+            self._renew_narrator()
+        if "captions" in names or "reduced_motion" in names:
+            self.compact.apply_settings()  # the main window's player view applies them itself
+        if "voice_volume" in names or "ambience_volume" in names:
+            self.bridge.set_volumes(float(self.settings["voice_volume"]),
+                                    float(self.settings["ambience_volume"]))
+
+    def _renew_narrator(self) -> None:
+        """A new voice or rate: the next practice uses it, and the quick reset is re-prepared."""
+        from coreg_desktop.tts import make_synthesizer
+        from coreg_desktop.tts.narrator import Narrator
+
+        old = self.player.narrator
+        self.player.narrator = Narrator(make_synthesizer(self.settings["voice"] or None),
+                                        old.cache, rate=float(self.settings["rate"]))
+        self.prepare_quick_reset()
+
+    def _notice(self, text: str) -> None:
+        """The main window shows notices in its banner; hidden in the tray, the tray says it."""
+        log.info("Notice: %s", text)
+        if not (self.main_window.isVisible() and not self.main_window.isMinimized()):
+            self.tray.notify(text)
+
+    # ------------------------------------------------------------------ stop
+
+    def quit(self) -> None:
+        if self._quitting:
+            return
+        self._quitting = True
+        log.info("Quitting")
+        if self.server is not None:
+            self.server.close()  # new launches now start a fresh app instead of asking this one
+        self.main_window.prepare_to_quit()
+        self.qapp.quit()
+
+    def shutdown(self) -> None:
+        """After the event loop: fade out, close the stream, leave the bus and the tray."""
+        if self.server is not None:
+            self.server.close()
+        if self.mpris is not None:
+            self.mpris.unregister()
+        self.tray.hide()
+        self.compact.hide()
+        self.main_window.hide()
+        self._cancel.set()
+        session = self.player.session
+        if session is not None and not session.finished:
+            session.stop(fade_s=0.3)  # also stops its narration worker at the next clip
+            session.wait_stopped(timeout=1.0)
+        self.player.close()
+        self._wait_for_workers()
+
+    @staticmethod
+    def _wait_for_workers(timeout: float = WORKERS_JOIN_S) -> None:
+        """Let background synthesis finish its current sentence before the interpreter exits.
+
+        The preparation and a session's narration worker stop at their next clip once cancelled
+        or stopped; waiting for that keeps onnxruntime from being torn down mid-inference, which
+        aborts the process ("terminate called without an active exception").
+        """
+        deadline = time.monotonic() + timeout
+        for thread in threading.enumerate():
+            if thread is threading.current_thread() or not thread.name.startswith(WORKER_PREFIX):
+                continue
+            if thread.name in LONG_LIVED_THREADS:
+                continue
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning("Background work %r was still running at exit", thread.name)
+
+    def quit_on_signals(self) -> None:
+        """SIGTERM and Ctrl+C quit cleanly (exit 0) even while Qt's loop holds the thread.
+
+        Python only runs signal handlers between bytecodes, which never happens while Qt waits
+        in C++. The wakeup fd wakes a socket notifier in the loop, which then quits properly.
+        """
+        from PySide6.QtCore import QSocketNotifier
+
+        reader, writer = socket.socketpair()
+        reader.setblocking(False)
+        writer.setblocking(False)
+        signal.set_wakeup_fd(writer.fileno())
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)
+
+        def woke() -> None:
+            with contextlib.suppress(OSError):
+                reader.recv(64)
+            self.quit()
+
+        notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, self.qapp)
+        notifier.activated.connect(woke)
+        self._signal_notifier = notifier
+        self._signal_sockets = (reader, writer)
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def make_qapplication() -> QApplication:
+    from PySide6.QtWidgets import QApplication
+
+    from coreg_desktop.tray import app_icon
+
+    existing = QApplication.instance()
+    qapp = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
+    qapp.setApplicationName("coreg-desktop")
+    qapp.setApplicationDisplayName("Coreg")
+    qapp.setDesktopFileName("coreg-desktop")
+    qapp.setWindowIcon(app_icon())
+    return qapp
+
+
+def compose(
+    qapp: QApplication,
+    server: InstanceServer | None,
+    settings: Settings | None = None,
+    output: Output | None = None,
+    bus: QDBusConnection | None = None,
+) -> Coreg:
+    """Build every service and view, each given what it needs.
+
+    `output` and `bus` default to the real sound device and session bus; tests pass a silent
+    output and a private bus.
+    """
+    from coreg_desktop import paths
+    from coreg_desktop.audio.bank import SoundBank
+    from coreg_desktop.mpris import Mpris
+    from coreg_desktop.player import Player
+    from coreg_desktop.practice.loader import load_library
+    from coreg_desktop.settings import Settings
+    from coreg_desktop.tray import Tray
+    from coreg_desktop.tts import make_synthesizer
+    from coreg_desktop.tts.cache import ClipCache
+    from coreg_desktop.tts.narrator import Narrator
+    from coreg_desktop.ui.bridge import PlayerBridge
+    from coreg_desktop.ui.compact import CompactWindow
+    from coreg_desktop.ui.main_window import MainWindow
+    from coreg_desktop.ui.theme import apply_theme
+
+    settings = settings or Settings.load()
+    library = load_library(report=log.warning)
+    for line in library.overrides:
+        log.info("%s", line)
+    notices = Notices()
+    narrator = Narrator(make_synthesizer(settings["voice"] or None),
+                        ClipCache(paths.narration_cache_dir()), rate=float(settings["rate"]))
+    player = Player(
+        narrator,
+        SoundBank(paths.ambience_cache_dir()),
+        voice_volume=float(settings["voice_volume"]),
+        ambience_volume=float(settings["ambience_volume"]),
+        output=output,
+        on_notice=notices,
+    )
+    bridge = PlayerBridge(player, library, settings)
+    notices.connect(bridge.noticeRaised.emit)
+    apply_theme(qapp)
+    main_window = MainWindow(bridge, settings)
+    compact = CompactWindow(bridge, settings)
+    tray = Tray(bridge, settings, main_window, compact)
+    mpris = Mpris(bridge, bus, on_raise=tray.open_main, on_play_idle=tray.quick_reset)
+    app = Coreg(qapp, settings, player, bridge, main_window, compact, tray, mpris, server)
+    mpris.on_quit = app.quit
+    return app
+
+
+# ----------------------------------------------------------------------------- entry
+
+
+def run(argv: list[str]) -> int:
+    """`coreg-desktop [--minimized] [--quick-reset] [--practice ID] [--quit]`."""
+    args = parse_args(argv)
+    request = request_from_args(args)
+    path = single_instance.socket_path()
+    try:
+        with single_instance.election(path):
+            outcome = single_instance.forward(path, request)
+            if outcome is Outcome.DELIVERED:
+                log.info("Handed %s to the running Coreg", request.action)
+                return EXIT_OK
+            if outcome is Outcome.NO_ANSWER:
+                log.error("Coreg is running but not answering; if it stays stuck, end it and "
+                          "start it again.")
+                return EXIT_FAILED
+            if request.action == "quit":
+                log.warning("Coreg is not running, so there is nothing to quit.")
+                return EXIT_OK
+            qapp = make_qapplication()
+            from coreg_desktop.single_instance import InstanceServer
+
+            listener = InstanceServer(path)
+            # Without it Coreg still runs; later launches would just start their own app.
+            server = listener if listener.listen() else None
+    except TimeoutError as exc:
+        log.error("%s", exc)
+        return EXIT_FAILED
+    app = compose(qapp, server)
+    app.quit_on_signals()
+    app.start(request, minimized=args.minimized)
+    code = qapp.exec()
+    app.shutdown()
+    return EXIT_OK if code == 0 else EXIT_FAILED
