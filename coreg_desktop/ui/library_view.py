@@ -359,6 +359,11 @@ class LibraryView(QWidget):
                 QWidget.setTabOrder(previous_card, card)
             previous_card = card
 
+        # The crisis link was built before these cards; Tab reaches it after them.
+        last: QWidget = previous_card or (list(self.chips.values())[-1] if self.chips else self)
+        if last is not self:
+            QWidget.setTabOrder(last, self.crisis_link)
+
         self.empty.setVisible(not self.cards)
         problems = len(library.issues)
         self.issues.setVisible(problems > 0)

@@ -60,7 +60,7 @@ SHORTCUTS_TEXT = (
     "Esc: stop; press again to go back to the library\n"
     "Up and Down: move between practices; Enter plays one\n"
     "Ctrl+,: settings\n"
-    "Ctrl+W: close the window (Coreg stays in the tray)\n"
+    "Ctrl+W: close the window; Coreg keeps running\n"
     "Ctrl+Q: quit Coreg"
 )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from coreg_desktop import paths
@@ -249,3 +250,28 @@ def test_dark_palette_gives_a_dark_view_with_light_text(
     qtbot.addWidget(light)
     light.resize(860, 600)
     assert mean_lightness(light.grab().toImage()) > 0.8
+
+
+def test_tab_walks_filter_then_cards_then_the_crisis_link(
+    qtbot: QtBot, library: Library, themed: Callable[..., None]
+) -> None:
+    """The chips are one radio-like group: one Tab stop (the checked chip), arrows inside it."""
+    view = make_view(qtbot, library)
+    activate(qtbot, view)
+    chip = view.chips[ALL_TAGS]
+    chip.setFocus()
+    qtbot.waitUntil(chip.hasFocus)
+    visited = [QApplication.focusWidget()]
+    for _ in range(len(view.cards) + 1):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        visited.append(QApplication.focusWidget())
+    cards = [view.cards[pid] for pid in view.visible_ids()]
+    assert visited == [chip, *cards, view.crisis_link]
+
+    chip.setFocus()
+    qtbot.waitUntil(chip.hasFocus)
+    qtbot.keyClick(chip, Qt.Key.Key_Right)
+    second = view.chips[view.tags()[0]]
+    assert second.hasFocus()
+    qtbot.keyClick(second, Qt.Key.Key_Space)
+    assert view.tag_filter == view.tags()[0]

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot, SignalBlocker
 
@@ -21,6 +22,7 @@ from coreg_desktop.ui.crisis import CRISIS_TEXT, CrisisDialog
 from coreg_desktop.ui.main_window import NO_TRAY_NOTICE, MainWindow
 from coreg_desktop.ui.player_view import PlayerView
 from coreg_desktop.ui.theme import (
+    _ThemeKeeper,
     accent,
     apply_theme,
     colors,
@@ -349,3 +351,19 @@ def test_type_scales_with_the_system_font(
         sizes.append((title.font().pointSizeF(), win.library_view.cards["stay-safe"].height()))
     assert sizes[1][0] == pytest.approx(sizes[0][0] * 1.5, 0.05)
     assert sizes[1][1] > sizes[0][1] * 1.3  # spacing grew with the text, not just the glyphs
+
+
+def test_the_theme_keeps_following_the_system_font(
+    qapp: QApplication, themed: Callable[..., None]
+) -> None:
+    apply_theme(qapp, dark=False)
+    apply_theme(qapp, dark=False)
+    keepers = qapp.findChildren(_ThemeKeeper)
+    assert len(keepers) == 1  # one follower, however often the theme is applied
+    try:
+        bigger = QFont(qapp.font())
+        bigger.setPointSizeF(qapp.font().pointSizeF() * 1.5)
+        qapp.setFont(bigger)
+        assert f"font-size: {bigger.pointSizeF() * 1.75:.1f}pt" in qapp.styleSheet()
+    finally:
+        shiboken6.delete(keepers[0])  # later tests set fonts of their own
