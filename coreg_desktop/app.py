@@ -115,7 +115,12 @@ class Notices:
 
 
 class Coreg:
-    """The running app: reacts to requests and settings, starts and stops the background work."""
+    """The running app, holding what `compose` built.
+
+    It owns what no single view should: the answers to other launches, the reaction to settings
+    that reach beyond a view (start at login, a new voice), the warm-up at start-up, and an
+    orderly quit (stop listening first, fade out, let background synthesis finish a sentence).
+    """
 
     def __init__(
         self,
@@ -144,6 +149,7 @@ class Coreg:
         self._preparer: threading.Thread | None = None
         self._cancel = threading.Event()  # set on quit: background preparation stops early
         self._signal_notifier: QSocketNotifier | None = None
+        self._signal_sockets: tuple[socket.socket, socket.socket] | None = None
 
         tray.quitRequested.connect(self.quit)
         main_window.quitRequested.connect(self.quit)
