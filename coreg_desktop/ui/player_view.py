@@ -1,0 +1,545 @@
+"""The player: the orb, what is being said, how far along the practice is, and a few quiet controls.
+
+Everything here reacts to the bridge's signals; the only polling is the progress text, which rides
+on the orb's frame tick so it costs nothing while the view cannot be seen. Controls are few and
+large because someone using this may be shaking.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from coreg_desktop.audio.ambience import AMBIENCES
+from coreg_desktop.audio.mixer import Transport
+from coreg_desktop.constants import AMBIENCE_IDS
+from coreg_desktop.practice.timeline import format_clock
+from coreg_desktop.settings import Settings
+from coreg_desktop.ui import theme
+from coreg_desktop.ui.bridge import PlayerBridge
+from coreg_desktop.ui.orb import OrbWidget
+from coreg_desktop.ui.volume import SLIDER_MAX, gain_to_slider, slider_to_gain
+
+log = logging.getLogger(__name__)
+
+#: The progress line is refreshed at most this often (it rides on the orb's frame tick).
+PROGRESS_INTERVAL_S = 0.2
+#: Shown in the caption line when a practice ends by itself.
+FINISHED_CAPTION = "That's the end. Take all the time you need."
+
+GLYPHS = ("play", "pause", "stop", "back", "close")
+
+
+def glyph_icon(kind: str, colour: QColor, size: int = 20) -> QIcon:
+    """A soft, rounded icon drawn by hand at 1x, 2x and 3x, so it is crisp at any scale.
+
+    Standard style icons vary by desktop and look like a form; these match the orb.
+    """
+    if kind not in GLYPHS:
+        raise ValueError(f"unknown glyph {kind!r}")
+    icon = QIcon()
+    for ratio in (1.0, 2.0, 3.0):
+        pm = QPixmap(QSize(round(size * ratio), round(size * ratio)))
+        pm.setDevicePixelRatio(ratio)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        s = float(size)
+        if kind == "play":
+            # A rounded triangle, nudged right so it looks centred in a circle.
+            path = QPainterPath()
+            path.moveTo(s * 0.34, s * 0.2)
+            path.lineTo(s * 0.80, s * 0.5)
+            path.lineTo(s * 0.34, s * 0.8)
+            path.closeSubpath()
+            pen = QPen(colour, s * 0.08)
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            p.setPen(pen)
+            p.setBrush(colour)
+            p.drawPath(path)
+        elif kind == "pause":
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            w, h = s * 0.17, s * 0.56
+            for x in (s * 0.3, s * 0.53):
+                p.drawRoundedRect(QRectF(x, s * 0.22, w, h), w * 0.4, w * 0.4)
+        elif kind == "stop":
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            p.drawRoundedRect(QRectF(s * 0.28, s * 0.28, s * 0.44, s * 0.44), s * 0.09, s * 0.09)
+        else:
+            pen = QPen(colour, s * 0.1)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            p.setPen(pen)
+            if kind == "back":
+                points = [(0.6, 0.22), (0.32, 0.5), (0.6, 0.78)]
+                p.drawPolyline([QPointF(s * x, s * y) for x, y in points])
+            else:  # close
+                p.drawLine(QPointF(s * 0.3, s * 0.3), QPointF(s * 0.7, s * 0.7))
+                p.drawLine(QPointF(s * 0.7, s * 0.3), QPointF(s * 0.3, s * 0.7))
+        p.end()
+        icon.addPixmap(pm)
+    return icon
+
+
+def _hex(c: QColor) -> str:
+    return c.name(QColor.NameFormat.HexRgb)
+
+
+def _mix(a: QColor, b: QColor, t: float) -> QColor:
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * t,
+        a.greenF() + (b.greenF() - a.greenF()) * t,
+        a.blueF() + (b.blueF() - a.blueF()) * t,
+    )
+
+
+class TransportButtons(QWidget):
+    """Play/pause (large, filled) and stop (quiet), wired straight to the bridge.
+
+    Shared by the player view and the compact window so both behave identically: play on a
+    finished or stopped practice starts it again from the beginning.
+    """
+
+    def __init__(
+        self, bridge: PlayerBridge, diameter_em: float = 3.2, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._diameter_em = diameter_em
+        self.play_button = QToolButton(self)
+        self.play_button.setObjectName("playPause")
+        self.play_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.stop_button = QToolButton(self)
+        self.stop_button.setObjectName("stop")
+        self.stop_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.stop_button.setAccessibleName("Stop")
+        self.stop_button.setToolTip("Stop (Esc)")
+        self.play_button.clicked.connect(self._play_clicked)
+        self.stop_button.clicked.connect(self._stop_clicked)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(round(self.fontMetrics().height() * 1.1))
+        layout.addStretch(1)
+        layout.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.play_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        # Balance the stop button so play sits in the middle.
+        self._spacer = QWidget(self)
+        self._spacer.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout.addWidget(self._spacer)
+        layout.addStretch(1)
+        self.setTabOrder(self.play_button, self.stop_button)
+        bridge.transportChanged.connect(self.refresh)
+        bridge.practiceStarted.connect(self.refresh)
+        self._restyle()
+        self.refresh()
+
+    def _play_clicked(self) -> None:
+        bridge = self._bridge
+        if bridge.active:
+            bridge.toggle()
+        elif bridge.practice is not None:
+            bridge.play(bridge.practice.id)
+        self.refresh()
+
+    def _stop_clicked(self) -> None:
+        if self._bridge.active:
+            self._bridge.stop()
+
+    def refresh(self, *_: object) -> None:
+        bridge = self._bridge
+        playing = bridge.active and bridge.transport is Transport.PLAYING
+        name = "Pause" if playing else ("Resume" if bridge.active else "Play")
+        self.play_button.setIcon(self._icons["pause" if playing else "play"])
+        self.play_button.setAccessibleName(name)
+        self.play_button.setToolTip(f"{name} (Space)")
+        self.play_button.setEnabled(bridge.active or bridge.practice is not None)
+        self.stop_button.setEnabled(bridge.active)
+
+    def _restyle(self) -> None:
+        tones = theme.current_colors(self)
+        em = QFontMetrics(self.font()).height()
+        big = max(48, round(em * self._diameter_em))
+        small = max(40, round(big * 0.74))
+        self._icons = {
+            "play": glyph_icon("play", tones.accent_text, round(big * 0.46)),
+            "pause": glyph_icon("pause", tones.accent_text, round(big * 0.46)),
+        }
+        self.play_button.setIconSize(QSize(round(big * 0.46), round(big * 0.46)))
+        self.stop_button.setIcon(glyph_icon("stop", tones.text, round(small * 0.5)))
+        self.stop_button.setIconSize(QSize(round(small * 0.5), round(small * 0.5)))
+        hover = _mix(tones.accent, tones.text if tones.dark else tones.window, 0.14)
+        self.play_button.setStyleSheet(
+            f"""
+QToolButton#playPause {{
+    background: {_hex(tones.accent)}; border: 2px solid {_hex(tones.accent)};
+    border-radius: {big // 2}px; padding: 0px;
+    min-width: {big}px; max-width: {big}px; min-height: {big}px; max-height: {big}px;
+}}
+QToolButton#playPause:hover {{ background: {_hex(hover)}; border-color: {_hex(hover)}; }}
+QToolButton#playPause:focus {{ border: 2px solid {_hex(tones.text)}; }}
+QToolButton#playPause:disabled {{
+    background: {_hex(tones.surface_alt)}; border-color: {_hex(tones.surface_alt)};
+}}
+"""
+        )
+        self.stop_button.setStyleSheet(
+            f"""
+QToolButton#stop {{
+    background: {_hex(tones.surface)}; border: 1px solid {_hex(tones.border)};
+    border-radius: {small // 2}px; padding: 0px;
+    min-width: {small}px; max-width: {small}px; min-height: {small}px; max-height: {small}px;
+}}
+QToolButton#stop:hover {{ background: {_hex(tones.surface_alt)}; }}
+QToolButton#stop:focus {{ border: 2px solid {_hex(tones.focus)}; }}
+QToolButton#stop:disabled {{ background: transparent; }}
+"""
+        )
+        self._spacer.setFixedSize(small, small)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
+            self._restyle()
+            self.refresh()
+
+
+class CaptionLabel(QLabel):
+    """The sentence being spoken. Keeps room for two lines so the layout never jumps."""
+
+    def __init__(self, parent: QWidget | None = None, lines: int = 2, scale: float = 1.15) -> None:
+        super().__init__(parent)
+        self._lines = lines
+        self._scale = scale
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.setAccessibleName("Caption")
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._apply_font()
+
+    def _apply_font(self) -> None:
+        font = self.font()
+        parent = self.parentWidget()
+        base = parent.font() if parent is not None else font
+        if base.pointSizeF() > 0:
+            font.setPointSizeF(base.pointSizeF() * self._scale)
+        self.setFont(font)
+        self.setFixedHeight(math.ceil(QFontMetrics(font).lineSpacing() * self._lines + 6))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ParentChange:
+            self._apply_font()
+
+
+class PlayerView(QWidget):
+    """The orb with its caption, progress, transport, volumes and ambience for one practice."""
+
+    backRequested = Signal()
+
+    def __init__(
+        self, bridge: PlayerBridge, settings: Settings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._settings = settings
+        self._ambience_unsynced = True
+        self._progress_at = -1.0
+        self.setObjectName("playerView")
+
+        # Header: back to the library.
+        self.back_button = QToolButton(self)
+        self.back_button.setText("Library")
+        self.back_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.back_button.setAccessibleName("Back to the library")
+        self.back_button.setToolTip("Back to the library")
+        self.back_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        theme.set_role(self.back_button, "ghost")
+        self.back_button.clicked.connect(self.backRequested)
+
+        self.title = QLabel(self)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.title.setWordWrap(True)
+        self.title.setAccessibleName("Practice")
+        theme.set_role(self.title, "title")
+
+        self.orb = OrbWidget(bridge, self)
+        self.orb.reduced_motion = bool(settings["reduced_motion"])
+
+        self.caption = CaptionLabel(self)
+
+        # Progress: a slim bar between elapsed and remaining time.
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setAccessibleName("Progress")
+        self.progress.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.elapsed_label = QLabel("", self)
+        self.elapsed_label.setAccessibleName("Time elapsed")
+        theme.set_role(self.elapsed_label, "small")
+        self.remaining_label = QLabel("", self)
+        self.remaining_label.setAccessibleName("Time left")
+        self.remaining_label.setAlignment(
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        )
+        theme.set_role(self.remaining_label, "small")
+
+        self.transport = TransportButtons(bridge, parent=self)
+        self.play_button = self.transport.play_button
+        self.stop_button = self.transport.stop_button
+
+        # Sound: voice and ambience volume, and the soundscape.
+        self.sound_card = QFrame(self)
+        theme.set_role(self.sound_card, "card")
+        self.voice_slider = self._volume_slider("Voice volume")
+        self.ambience_slider = self._volume_slider("Ambience volume")
+        self.voice_slider.setValue(gain_to_slider(float(settings["voice_volume"])))
+        self.ambience_slider.setValue(gain_to_slider(float(settings["ambience_volume"])))
+        self.voice_slider.valueChanged.connect(self._voice_changed)
+        self.ambience_slider.valueChanged.connect(self._ambience_volume_changed)
+        self.voice_slider.sliderReleased.connect(self._save_settings)
+        self.ambience_slider.sliderReleased.connect(self._save_settings)
+        self.ambience_picker = QComboBox(self.sound_card)
+        self.ambience_picker.setAccessibleName("Ambience")
+        self.ambience_picker.setToolTip("The sound underneath the voice")
+        for ambience_id in AMBIENCE_IDS:
+            if ambience_id in AMBIENCES:
+                self.ambience_picker.addItem(AMBIENCES[ambience_id].title, ambience_id)
+        self.ambience_picker.addItem("None", "none")
+        self.ambience_picker.activated.connect(self._ambience_picked)
+        voice_label = QLabel("Voice", self.sound_card)
+        voice_label.setBuddy(self.voice_slider)
+        ambience_label = QLabel("Ambience", self.sound_card)
+        ambience_label.setBuddy(self.ambience_slider)
+        picker_label = QLabel("Soundscape", self.sound_card)
+        picker_label.setBuddy(self.ambience_picker)
+        for label in (voice_label, ambience_label, picker_label):
+            theme.set_role(label, "muted")
+        self._sound_labels = (voice_label, ambience_label, picker_label)
+        grid = QGridLayout(self.sound_card)
+        em = self.fontMetrics().height()
+        grid.setContentsMargins(round(em * 1.1), round(em * 0.8), round(em * 1.1), round(em * 0.8))
+        grid.setHorizontalSpacing(round(em * 0.9))
+        grid.setVerticalSpacing(round(em * 0.45))
+        grid.addWidget(voice_label, 0, 0)
+        grid.addWidget(self.voice_slider, 0, 1)
+        grid.addWidget(ambience_label, 1, 0)
+        grid.addWidget(self.ambience_slider, 1, 1)
+        grid.addWidget(picker_label, 0, 3, Qt.AlignmentFlag.AlignBottom)
+        grid.addWidget(self.ambience_picker, 1, 3)
+        grid.setColumnMinimumWidth(2, round(em * 0.6))
+        grid.setColumnStretch(1, 1)
+
+        # Layout: one calm column, never wider than is comfortable to read.
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.back_button)
+        header.addStretch(1)
+
+        progress_row = QHBoxLayout()
+        progress_row.setSpacing(round(em * 0.7))
+        progress_row.addWidget(self.elapsed_label)
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.remaining_label)
+
+        column = QVBoxLayout()
+        column.setSpacing(round(em * 0.5))
+        column.addWidget(self.title)
+        column.addWidget(self.orb, 1)
+        column.addWidget(self.caption)
+        column.addSpacing(round(em * 0.4))
+        column.addLayout(progress_row)
+        column.addSpacing(round(em * 0.5))
+        column.addWidget(self.transport)
+        column.addSpacing(round(em * 0.9))
+        column.addWidget(self.sound_card)
+        self._column = QWidget(self)
+        self._column.setLayout(column)
+        column.setContentsMargins(0, 0, 0, 0)
+        self._column.setMaximumWidth(round(em * 34))
+        self._column.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        centred = QHBoxLayout()
+        centred.addStretch(0)
+        centred.addWidget(self._column, 1)
+        centred.addStretch(0)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(round(em * 1.2), round(em * 0.8), round(em * 1.2), round(em * 1.4))
+        outer.setSpacing(round(em * 0.3))
+        outer.addLayout(header)
+        outer.addLayout(centred, 1)
+
+        self.setTabOrder(self.back_button, self.play_button)
+        self.setTabOrder(self.play_button, self.stop_button)
+        self.setTabOrder(self.stop_button, self.voice_slider)
+        self.setTabOrder(self.voice_slider, self.ambience_slider)
+        self.setTabOrder(self.ambience_slider, self.ambience_picker)
+
+        bridge.practiceStarted.connect(self._practice_started)
+        bridge.transportChanged.connect(self._transport_changed)
+        bridge.captionChanged.connect(self._caption_changed)
+        bridge.finished.connect(self._finished)
+        self.orb.ticked.connect(self.refresh_progress)
+
+        self._restyle()
+        self.set_captions_visible(bool(settings["captions"]))
+        # The player may have been built with other gains than the saved ones.
+        bridge.set_volumes(float(settings["voice_volume"]), float(settings["ambience_volume"]))
+        self._practice_started()
+
+    # ------------------------------------------------------------------ public
+
+    def set_captions_visible(self, visible: bool) -> None:
+        self.caption.setVisible(visible)
+
+    def apply_settings(self) -> None:
+        """Re-read the options this view shows (after the settings dialog changed them)."""
+        self.set_captions_visible(bool(self._settings["captions"]))
+        self.orb.reduced_motion = bool(self._settings["reduced_motion"])
+        for slider, name in (
+            (self.voice_slider, "voice_volume"),
+            (self.ambience_slider, "ambience_volume"),
+        ):
+            slider.blockSignals(True)
+            slider.setValue(gain_to_slider(float(self._settings[name])))
+            slider.blockSignals(False)
+        self._bridge.set_volumes(
+            float(self._settings["voice_volume"]), float(self._settings["ambience_volume"])
+        )
+
+    def refresh_progress(self, force: bool = False) -> None:
+        """Elapsed and remaining time at the audio clock; a no-op when nothing would change."""
+        now = time.monotonic()
+        if not force and now - self._progress_at < PROGRESS_INTERVAL_S:
+            return  # called on every orb frame: the text changes once a second at most
+        self._progress_at = now
+        state = self._bridge.state() if self._bridge.practice is not None else None
+        if state is None:
+            value, elapsed, left = 0, "", ""
+        else:
+            total = max(state.total, 0.001)
+            done = state.finished or (
+                not self._bridge.active and self._bridge.transport is Transport.FINISHED
+            )
+            fraction = 1.0 if done else min(1.0, state.t / total)
+            value = round(fraction * 1000)
+            elapsed = format_clock(min(state.t, state.total))
+            left = "Finished" if done else f"{format_clock(state.remaining)} left"
+        if self.progress.value() != value:
+            self.progress.setValue(value)
+            self.progress.setAccessibleDescription(f"{value // 10} percent")
+        if self.elapsed_label.text() != elapsed:
+            self.elapsed_label.setText(elapsed)
+        if self.remaining_label.text() != left:
+            self.remaining_label.setText(left)
+
+    # ------------------------------------------------------------------ reactions
+
+    def _practice_started(self, *_: object) -> None:
+        practice = self._bridge.practice
+        self.title.setText(practice.title if practice is not None else "Nothing playing")
+        self.caption.setText("" if practice is not None else "Choose a practice in the library.")
+        self._sync_ambience()
+        self.refresh_progress(force=True)
+
+    def _transport_changed(self, *_: object) -> None:
+        if self._ambience_unsynced:
+            self._sync_ambience()
+        self.ambience_picker.setEnabled(self._bridge.active)
+        self.refresh_progress(force=True)
+
+    def _caption_changed(self, text: str) -> None:
+        if text or self.caption.text() != FINISHED_CAPTION:
+            self.caption.setText(text)
+
+    def _finished(self, *_: object) -> None:
+        self.caption.setText(FINISHED_CAPTION)
+        self.refresh_progress(force=True)
+
+    def _sync_ambience(self) -> None:
+        """Show the practice's soundscape once it is playing (the session knows it only then)."""
+        current = self._bridge.current_ambience if self._bridge.active else None
+        self._ambience_unsynced = current is None
+        index = self.ambience_picker.findData(current) if current else -1
+        if index >= 0:
+            self.ambience_picker.setCurrentIndex(index)
+        self.ambience_picker.setEnabled(self._bridge.active)
+
+    def _ambience_picked(self, index: int) -> None:
+        ambience_id = self.ambience_picker.itemData(index)
+        if isinstance(ambience_id, str):
+            log.info("Ambience switched to %s", ambience_id)
+            self._bridge.set_ambience(ambience_id)
+
+    # ------------------------------------------------------------------ volumes
+
+    def _volume_slider(self, name: str) -> QSlider:
+        slider = QSlider(Qt.Orientation.Horizontal, self.sound_card)
+        slider.setRange(0, SLIDER_MAX)
+        slider.setSingleStep(2)
+        slider.setPageStep(10)
+        slider.setAccessibleName(name)
+        slider.setToolTip(name)
+        slider.setMinimumWidth(self.fontMetrics().horizontalAdvance("m") * 8)
+        return slider
+
+    def _voice_changed(self, value: int) -> None:
+        gain = slider_to_gain(value)
+        self._bridge.set_volumes(voice=gain)
+        self._settings.set("voice_volume", gain)
+        if not self.voice_slider.isSliderDown():
+            self._save_settings()
+
+    def _ambience_volume_changed(self, value: int) -> None:
+        gain = slider_to_gain(value)
+        self._bridge.set_volumes(ambience=gain)
+        self._settings.set("ambience_volume", gain)
+        if not self.ambience_slider.isSliderDown():
+            self._save_settings()
+
+    def _save_settings(self) -> None:
+        """Saved on release, not on every step of a drag: each save is an fsync."""
+        try:
+            self._settings.save()
+        except OSError as exc:
+            log.warning("Could not save the volume settings: %s", exc)
+
+    # ------------------------------------------------------------------ look
+
+    def _restyle(self) -> None:
+        tones = theme.current_colors(self)
+        self.back_button.setIcon(glyph_icon("back", tones.muted, 18))
+        track = _mix(tones.border, tones.window, 0.2)
+        h = max(4, round(self.fontMetrics().height() * 0.3))
+        self.progress.setFixedHeight(h)
+        self.progress.setStyleSheet(
+            f"""
+QProgressBar {{ background: {_hex(track)}; border: none; border-radius: {h // 2}px; }}
+QProgressBar::chunk {{ background: {_hex(tones.accent)}; border-radius: {h // 2}px; }}
+"""
+        )
+        self.caption.setStyleSheet(f"color: {_hex(_mix(tones.text, tones.muted, 0.35))};")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
+            self._restyle()
