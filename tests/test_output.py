@@ -205,3 +205,23 @@ def test_a_stream_that_cannot_open_keeps_the_clock_and_keeps_trying() -> None:
     assert out.recoveries == 0
     assert render.frames == out.frames_rendered()
     assert out.device_name == SILENT_DEVICE_NAME
+
+
+def test_null_output_holds_its_clock_in_standby_and_resumes() -> None:
+    from coreg_desktop.audio.output import NullOutput
+
+    calls: list[int] = []
+    output = NullOutput()
+    output.start(lambda out: calls.append(len(out)) or out.fill(0.0))  # type: ignore[func-returns-value]
+    try:
+        time.sleep(0.3)
+        output.standby()
+        time.sleep(0.1)
+        held = output.frames_rendered()
+        time.sleep(0.6)
+        assert output.frames_rendered() == held
+        output.wake()
+        time.sleep(0.3)
+        assert output.frames_rendered() > held
+    finally:
+        output.close()

@@ -89,6 +89,10 @@ class Output(Protocol):
 
     def position_frames(self) -> int: ...
 
+    def standby(self) -> None: ...
+
+    def wake(self) -> None: ...
+
 
 class _Clock:
     """Frames rendered and frames heard, written by one producer thread at a time.
@@ -213,6 +217,8 @@ class NullOutput:
         self._guard = _RenderGuard()
         self._silent = _SilentRenderer(self._clock, self._guard, blocksize)
         self._stop = threading.Event()
+        self._awake = threading.Event()
+        self._awake.set()
         self._thread: threading.Thread | None = None
 
     @property
@@ -224,6 +230,15 @@ class NullOutput:
     def playing_silently(self) -> bool:
         return True
 
+    def standby(self) -> None:
+        """Stop rendering while nothing plays; the clock simply holds still."""
+        self._awake.clear()
+
+    def wake(self) -> None:
+        if not self._awake.is_set():
+            self._silent.anchor(time.monotonic(), self._clock.rendered())
+            self._awake.set()
+
     def start(self, render: RenderFn) -> None:
         if self._thread is not None:
             raise RuntimeError("NullOutput.start() called twice")
@@ -234,6 +249,8 @@ class NullOutput:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if not self._awake.wait(0.5):
+                continue
             wait = self._silent.run_due(time.monotonic())
             self._stop.wait(wait)
 
@@ -303,6 +320,7 @@ class SoundDeviceOutput:
         self._closer: threading.Thread | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._standby = False
 
     @property
     def render_errors(self) -> int:
@@ -313,6 +331,40 @@ class SoundDeviceOutput:
     def playing_silently(self) -> bool:
         """True while no device is open (the clock runs on, the sound does not reach anyone)."""
         return self._stream is None
+
+    @property
+    def in_standby(self) -> bool:
+        return self._standby
+
+    def standby(self) -> None:
+        """Stop (not close) the stream while nothing plays, so an idle app costs no CPU.
+
+        The stream stays connected to its device, and Pa_StartStream takes about a millisecond,
+        so waking costs nothing a listener could hear; started after the practice is loaded, the
+        first block the device asks for is already the voice.
+        """
+        stream = self._stream
+        if stream is None or self._standby:
+            return
+        self._standby = True  # first, so the watchdog never mistakes the stop for a failure
+        try:
+            stream.stop(ignore_errors=True)
+        except Exception:
+            log.debug("Stopping the stream for standby failed", exc_info=True)
+
+    def wake(self) -> None:
+        if not self._standby:
+            return
+        stream = self._stream
+        self._opened_at = time.monotonic()  # a fresh start gets the start-up grace again
+        self._finished.clear()  # set by our own stop(), not by a failure
+        try:
+            if stream is not None:
+                stream.start()
+        except Exception:
+            log.info("The stream could not restart after standby; reopening", exc_info=True)
+        finally:
+            self._standby = False  # the watchdog takes over again, and reopens if need be
 
     # ------------------------------------------------------------------ public API
 
@@ -395,6 +447,8 @@ class SoundDeviceOutput:
             self._stop.wait(wait)
 
     def _tick(self, now: float) -> float:
+        if self._standby:
+            return 0.5
         if self._stream is not None:
             problem = self._stream_problem(now)
             if problem is None:
