@@ -300,7 +300,7 @@ class Coreg:
         if self.server is not None:
             self.server.close()
         if self.mpris is not None:
-            self.mpris.unregister()
+            self.mpris.close()
         self.tray.hide()
         self.compact.hide()
         self.main_window.hide()

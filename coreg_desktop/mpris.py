@@ -19,11 +19,13 @@ Choices:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+import shiboken6
 from PySide6.QtCore import ClassInfo, Property, QMetaType, QObject, Slot
 from PySide6.QtDBus import (
     QDBusAbstractAdaptor,
@@ -119,6 +121,21 @@ class Mpris:
             self.connection.unregisterService(BUS_NAME)
             self.connection.unregisterObject(OBJECT_PATH)
             self.registered = False
+
+    def close(self) -> None:
+        """Unregister and destroy the exported object now, on the GUI thread.
+
+        Left to Python's garbage collector, the holder could be destroyed on whichever thread
+        happens to collect it (a synthesis worker, say); its adaptors would then relay
+        `destroyed` from that thread, which QtDBus refuses with a warning.
+        """
+        self.unregister()
+        for signal, slot in ((self.bridge.transportChanged, self._transport_changed),
+                             (self.bridge.practiceStarted, self._practice_started)):
+            with contextlib.suppress(RuntimeError, TypeError):  # already gone
+                signal.disconnect(slot)
+        if shiboken6.isValid(self._holder):
+            shiboken6.delete(self._holder)
 
     # ------------------------------------------------------------------ state
 

@@ -46,7 +46,7 @@ def mpris(bridge: PlayerBridge, connection: QDBusConnection) -> Iterator[Mpris]:
     m = Mpris(bridge, connection, on_play_idle=lambda: bridge.play("quick-reset"))
     assert m.register()
     yield m
-    m.unregister()
+    m.close()
     if bridge.active:
         bridge.stop(fade_s=0.05)
 
@@ -156,7 +156,7 @@ def test_raise_calls_back(qtbot: QtBot, bus_address: str, bridge: PlayerBridge,
         dbus_send(qtbot, bus_address, f"{ROOT_IFACE}.Raise")
         assert raised == [True]
     finally:
-        m.unregister()
+        m.close()
 
 
 def test_without_a_session_bus_it_is_skipped_quietly(
