@@ -183,3 +183,32 @@ def test_list_voices_has_bundled_and_user_piper_voices(synth: PiperSynthesizer) 
     assert isinstance(made, PiperSynthesizer) and made.voice == "en_GB-test-medium"
     audio, sr = made.synthesize("Hello.", 1.0)
     assert sr == 22050 and len(audio) > 0
+
+
+QUIT_WHILE_SPEAKING = """
+import sys, threading, time
+from coreg_desktop.tts.piper import PiperSynthesizer
+synth = PiperSynthesizer()
+synth.warm_up()
+started = threading.Event()
+def speak():
+    started.set()
+    while True:
+        synth.synthesize("Let your breath slow down, and let your shoulders soften.", 1.0)
+threading.Thread(target=speak, daemon=True).start()
+started.wait()
+time.sleep(float(sys.argv[1]))
+sys.exit(0)  # as when the app quits while a practice is still being voiced
+"""
+
+
+def test_quitting_while_a_line_is_spoken_exits_cleanly() -> None:
+    """A daemon thread inside onnxruntime at interpreter exit used to abort the process."""
+    import subprocess
+    import sys
+
+    for delay in ("0.2", "0.45", "0.7", "1.1"):  # so that some exits land inside a run
+        proc = subprocess.run([sys.executable, "-c", QUIT_WHILE_SPEAKING, delay],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "terminate called" not in proc.stderr
