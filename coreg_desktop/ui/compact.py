@@ -268,6 +268,9 @@ class CompactWindow(QWidget):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
             self._restyle()
             self.update()
+        if event.type() == QEvent.Type.FontChange:
+            self.caption.apply_font()
+            self.setFixedSize(self._preferred_size())
 
     # ------------------------------------------------------------------ helpers
 

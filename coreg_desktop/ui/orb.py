@@ -6,9 +6,9 @@ Two rules shape this module:
   Nothing here counts timer ticks, so the orb can never drift from the voice, and when the audio
   pauses the orb pauses with it. The repaint timer only decides *when* to draw, never *what*.
 * It must be cheap. The gradients are rendered once per size into pixmaps, and each frame only
-  scales and blends them; the repaint timer runs only while the orb can actually be seen (not in a
-  hidden page, a hidden window, the tray, or a minimised window), and a frame whose picture would
-  not change (a paused practice) is not painted at all.
+  places and blends them; the repaint timer runs only while the orb can actually be seen (not in
+  a hidden page, a hidden window, the tray, or a minimised window), and a frame that would not
+  look different (a paused practice, a hold, the slowest parts of a breath) is not painted.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ BLEND_S = 0.9
 #: moves the scale by well under 0.01 per frame).
 JUMP = 0.05
 #: A frame is painted only when it would look different from the last one: the orb's edge moves
-#: by at least this many device pixels, or its glow or brightness by at least VISIBLE_LEVEL. Fast
-#: breathing still gets every frame; a slow idle breath, a hold or a pause costs (almost) nothing.
+#: by at least this many device pixels, or its glow or brightness by at least VISIBLE_LEVEL. The
+#: middle of a quick breath gets nearly every frame; the slow idle breath, a hold or a pause cost
+#: (almost) nothing. Half-pixel steps of an antialiased edge read as continuous motion.
 VISIBLE_PX = 0.5
 VISIBLE_LEVEL = 0.008
 #: The glow reaches this far beyond the orb's edge (as a multiple of its radius).
@@ -217,7 +218,7 @@ def _blend(a: QColor, b: QColor, t: float) -> QColor:
 
 @dataclass
 class _Sprites:
-    """The orb's gradients at its largest size, in device pixels; frames only scale them."""
+    """The orb's gradients, rendered once per size in device pixels; frames only place them."""
 
     halo: QPixmap
     dim: QPixmap
@@ -233,11 +234,12 @@ def _render_sprites(
         extent = r + SPRITE_PAD
         size = max(2, math.ceil(2 * extent * dpr))
         pixmap = QPixmap(size, size)
+        pixmap.setDevicePixelRatio(dpr)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.scale(size / (2 * extent), size / (2 * extent))
+        painter.scale(size / dpr / (2 * extent), size / dpr / (2 * extent))
         painter.translate(SPRITE_PAD, SPRITE_PAD)
         return pixmap, painter
 
@@ -281,7 +283,8 @@ def _render_sprites(
 
 
 class OrbWidget(QWidget):
-    """Paints `orb_geometry(bridge.state(), ...)` about 60 times a second while it can be seen."""
+    """Paints `orb_geometry(bridge.state(), ...)`, checking about 60 times a second while it can be
+    seen, and painting whenever the picture would change."""
 
     #: Every frame tick while animating, so a view can refresh its progress text without a timer
     #: of its own (and so without waking up while the orb cannot be seen).
@@ -307,7 +310,6 @@ class OrbWidget(QWidget):
         self._blend_t0 = 0.0
         self._sprites: _Sprites | None = None
         self._colour_cache: tuple[int, OrbColours] | None = None
-        self._opaque = True
         self._sprites_key: tuple[object, ...] = ()
         self._fonts: tuple[QFont, QFont] | None = None
         self._fonts_key: tuple[object, ...] = ()
@@ -526,30 +528,31 @@ class OrbWidget(QWidget):
         r = radius * look.scale
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        if self._opaque:
-            painter.fillRect(event.rect(), self.palette().color(QPalette.ColorRole.Window))
-        # Sprites are drawn at their own size when the orb is at the sprites' scale (always, with
-        # reduced motion): snapped to whole device pixels, Qt then blends without resampling.
+        painter.fillRect(event.rect(), self.palette().color(QPalette.ColorRole.Window))
         relative = look.scale / sprites.scale
+        exact = abs(relative - 1.0) < 1e-9
         pad = SPRITE_PAD * relative
 
-        def square(radius_: float) -> QRectF:
+        def draw(pixmap: QPixmap, radius_: float) -> None:
+            if exact:
+                # At the sprites' own scale (always, with reduced motion) a sprite is blended
+                # pixel for pixel at a whole-pixel position: no resampling at all.
+                half = pixmap.width() / dpr / 2
+                x = round((centre.x() - half) * dpr) / dpr
+                y = round((centre.y() - half) * dpr) / dpr
+                painter.drawPixmap(QPointF(x, y), pixmap)
+                return
             extent = radius_ + pad
-            rect = QRectF(centre.x() - extent, centre.y() - extent, 2 * extent, 2 * extent)
-            if abs(relative - 1.0) < 1e-9:
-                rect.moveTopLeft(
-                    QPointF(round(rect.left() * dpr) / dpr, round(rect.top() * dpr) / dpr)
-                )
-            return rect
+            target = QRectF(centre.x() - extent, centre.y() - extent, 2 * extent, 2 * extent)
+            painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
 
         painter.setOpacity(look.glow)
-        painter.drawPixmap(square(r * self._halo), sprites.halo, QRectF(sprites.halo.rect()))
-        body_rect = square(r)
+        draw(sprites.halo, r * self._halo)
         if look.brightness < 0.999:
             painter.setOpacity(1.0)
-            painter.drawPixmap(body_rect, sprites.dim, QRectF(sprites.dim.rect()))
+            draw(sprites.dim, r)
         painter.setOpacity(look.brightness)
-        painter.drawPixmap(body_rect, sprites.bright, QRectF(sprites.bright.rect()))
+        draw(sprites.bright, r)
         painter.setOpacity(1.0)
         body = QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r)
 

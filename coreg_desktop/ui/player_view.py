@@ -12,8 +12,9 @@ import math
 import time
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -234,21 +235,22 @@ class CaptionLabel(QLabel):
         self.setAccessibleName("Caption")
         self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self._apply_font()
+        self.apply_font()
 
-    def _apply_font(self) -> None:
-        font = self.font()
-        parent = self.parentWidget()
-        base = parent.font() if parent is not None else font
+    def apply_font(self) -> None:
+        """Size the caption from the application's font; call again when that font changes.
+
+        The application font, not the parent's: with the app stylesheet in place, a parent's
+        font can lag behind a desktop font change, and the caption must follow the desktop.
+        """
+        font = QFont(self.font())
+        base = QApplication.font()
         if base.pointSizeF() > 0:
             font.setPointSizeF(base.pointSizeF() * self._scale)
+        elif base.pixelSize() > 0:
+            font.setPixelSize(round(base.pixelSize() * self._scale))
         self.setFont(font)
         self.setFixedHeight(math.ceil(QFontMetrics(font).lineSpacing() * self._lines + 6))
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.ParentChange:
-            self._apply_font()
 
 
 class PlayerView(QWidget):
@@ -334,7 +336,6 @@ class PlayerView(QWidget):
         picker_label.setBuddy(self.ambience_picker)
         for label in (voice_label, ambience_label, picker_label):
             theme.set_role(label, "muted")
-        self._sound_labels = (voice_label, ambience_label, picker_label)
         grid = QGridLayout(self.sound_card)
         em = self.fontMetrics().height()
         grid.setContentsMargins(round(em * 1.1), round(em * 0.8), round(em * 1.1), round(em * 0.8))
@@ -543,3 +544,5 @@ QProgressBar::chunk {{ background: {_hex(tones.accent)}; border-radius: {h // 2}
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
             self._restyle()
+        if event.type() == QEvent.Type.FontChange:
+            self.caption.apply_font()

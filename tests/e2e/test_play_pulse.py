@@ -10,8 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from .pulse import PulseServer, Recorder
 
 #: Speech from the narrator sits near -20 dBFS RMS; ambience and the hum far below this.

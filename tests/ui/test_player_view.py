@@ -360,3 +360,15 @@ def test_the_view_follows_a_switch_to_the_dark_palette(
         "color: #" in view.caption.styleSheet()
         and QColor(view.caption.styleSheet().split("color: ")[1][:7]).lightnessF() > 0.6
     )
+
+
+def test_caption_follows_a_change_of_the_desktop_font(
+    qtbot: QtBot, themed: QApplication, view: PlayerView
+) -> None:
+    before = view.caption.height()
+    font = QFont(themed.font())
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    themed.setFont(font)  # as when the desktop's font changes while Coreg runs ...
+    theme.apply_theme(themed, dark=False, follow=False)  # ... and the theme follows it
+    qtbot.waitUntil(lambda: view.caption.height() > before * 1.3)
+    assert view.caption.font().pointSizeF() > font.pointSizeF()  # still a little larger
