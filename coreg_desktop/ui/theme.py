@@ -376,6 +376,7 @@ QMenu {{
 }}
 QMenu::item {{ padding: {px(7)} {px(22)} {px(7)} {px(14)}; border-radius: {px(6)}; }}
 QMenu::item:selected {{ background: {ass}; color: {tx}; }}
+QMenu::item:disabled {{ color: {_hex(_mix(c.muted, c.surface, 0.45))}; background: transparent; }}
 QMenu::separator {{ height: 1px; background: {bd}; margin: {px(5)} {px(8)}; }}
 """
 

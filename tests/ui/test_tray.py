@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QSystemTrayIcon
 from pytestqt.qtbot import QtBot
 
@@ -99,6 +100,30 @@ def test_menu_has_the_promised_items(tray: Tray, bridge: PlayerBridge) -> None:
     assert "Quick Reset" in titles and "Stay Safe" in titles
     assert not tray.pause_action.isEnabled() and not tray.stop_action.isEnabled()
     assert tray.menu.accessibleName()
+
+
+def _darkest_in(image: QImage, rect: QRect) -> float:
+    """The darkest pixel's lightness in `rect`: the ink of that row's text on a light menu."""
+    return min(
+        image.pixelColor(x, y).lightnessF()
+        for y in range(rect.top(), rect.bottom(), 1)
+        for x in range(rect.left(), rect.right(), 2)
+    )
+
+
+def test_items_that_cannot_be_used_now_look_unavailable(
+    themed: object, tray: Tray
+) -> None:
+    """Idle, Pause and Stop do nothing: they must not look as clickable as Quick reset."""
+    menu = tray.menu
+    menu.ensurePolished()
+    menu.adjustSize()
+    image = menu.grab().toImage()  # rendered as it would pop up, without grabbing the pointer
+    enabled = _darkest_in(image, menu.actionGeometry(tray.quick_action))
+    for action in (tray.pause_action, tray.stop_action):
+        assert not action.isEnabled()
+        faded = _darkest_in(image, menu.actionGeometry(action))
+        assert faded > enabled + 0.25, (action.text(), faded, enabled)
 
 
 def test_quit_asks_the_app_to_quit(qtbot: QtBot, tray: Tray) -> None:
