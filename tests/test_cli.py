@@ -56,7 +56,9 @@ def test_unknown_practice_is_bad_input_with_suggestions(tmp_path: Path) -> None:
         (["frobnicate"], "invalid choice"),
     ],
 )
-def test_bad_arguments_get_one_line_and_exit_2(tmp_path: Path, args: list[str], expected: str):
+def test_bad_arguments_get_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
     result = run(*args, env_dirs=tmp_path)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]

@@ -220,5 +220,6 @@ def test_assets_ship_inside_the_package_from_the_canonical_folder() -> None:
 
 def test_svg_icon_is_well_formed() -> None:
     root = minidom.parse(str(desktop_entry.asset_path("coreg-desktop.svg"))).documentElement
+    assert root is not None
     assert root.tagName == "svg"
     assert root.getAttribute("viewBox") == "0 0 64 64"

@@ -82,7 +82,9 @@ def test_played_samples_equal_rendered_samples(narrator: Narrator, tmp_path: Pat
     assert session.state().finished
 
 
-def test_render_has_voice_breath_cues_bell_and_no_clipping(narrator: Narrator, tmp_path: Path):
+def test_render_has_voice_breath_cues_bell_and_no_clipping(
+    narrator: Narrator, tmp_path: Path
+) -> None:
     audio = render_practice(SHORT, narrator, SoundBank(tmp_path / "a"), SessionOptions())
     assert audio.shape[1] == 2 and audio.dtype == np.float32
     assert np.abs(audio).max() < 1.0

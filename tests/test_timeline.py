@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from coreg_desktop.constants import SAMPLE_RATE, SENTENCE_GAP_S, seconds_to_frames
@@ -21,7 +23,7 @@ def practice(*steps: object) -> Practice:
     return Practice(id="t", title="T", steps=tuple(steps))  # type: ignore[arg-type]
 
 
-def fixed_lengths(seconds_per_word: float = 0.4):
+def fixed_lengths(seconds_per_word: float = 0.4) -> Callable[[str], int]:
     return lambda text: seconds_to_frames(len(text.split()) * seconds_per_word)
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .pulse import PulseServer, Recorder
 
@@ -24,7 +25,7 @@ def _env(server: PulseServer, home: Path) -> dict[str, str]:
     return env
 
 
-def _coreg(*args: str, env: dict[str, str], **kw: object) -> subprocess.Popen[str]:
+def _coreg(*args: str, env: dict[str, str], **kw: Any) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "coreg_desktop", *args],
         env=env,
@@ -32,7 +33,7 @@ def _coreg(*args: str, env: dict[str, str], **kw: object) -> subprocess.Popen[st
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 

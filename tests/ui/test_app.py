@@ -154,7 +154,7 @@ def test_quit_closes_the_door_for_new_launches_first(coreg: Coreg) -> None:
     assert coreg.server is not None and coreg.server.listening
     coreg.handle(Request("quit"))
     assert not coreg.server.listening
-    assert coreg.qapp.calls == 1  # type: ignore[attr-defined]
+    assert coreg.qapp.calls == 1
     coreg.handle(Request("quick-reset"))  # too late: ignored while quitting
     assert coreg.bridge.practice is None
 

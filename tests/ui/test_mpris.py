@@ -43,7 +43,10 @@ def connection(bus_address: str) -> Iterator[QDBusConnection]:
 
 @pytest.fixture
 def mpris(bridge: PlayerBridge, connection: QDBusConnection) -> Iterator[Mpris]:
-    m = Mpris(bridge, connection, on_play_idle=lambda: bridge.play("quick-reset"))
+    def play_idle() -> None:
+        bridge.play("quick-reset")
+
+    m = Mpris(bridge, connection, on_play_idle=play_idle)
     assert m.register()
     yield m
     m.close()
@@ -118,8 +121,9 @@ def test_status_changes_are_announced_with_the_right_signature(
     bridge: PlayerBridge,
 ) -> None:
     listener = Listener()
-    assert connection.connect("", OBJECT_PATH, "org.freedesktop.DBus.Properties",
-                              "PropertiesChanged", listener, SLOT("got(QDBusMessage)"))
+    assert connection.connect(  # type: ignore[call-overload]  # the SLOT() form is untyped
+        "", OBJECT_PATH, "org.freedesktop.DBus.Properties", "PropertiesChanged", listener,
+        SLOT("got(QDBusMessage)"))
     bridge.play("quick-reset")
     # Metadata when the practice starts, PlaybackStatus when it plays.
     qtbot.waitUntil(lambda: len(listener.messages) >= 2, timeout=10_000)
