@@ -38,6 +38,9 @@ from coreg_desktop.tts.narrator import Narrator
 
 log = logging.getLogger(__name__)
 
+#: Longest an uncached ambience waits for the first sentence before it is made anyway.
+FIRST_WORDS_WAIT_S = 5.0
+
 
 @dataclass(frozen=True)
 class SessionOptions:
@@ -139,6 +142,7 @@ class Session:
         self._composer = Composer(practice, narrator, bank, options or SessionOptions())
         self._on_change = on_change
         self._stop = threading.Event()
+        self._first_words = threading.Event()  # the first sentence is in the mixer (or none)
         self._lock = threading.Lock()  # worker threads only; the audio thread never takes it
         self._worker: threading.Thread | None = None
         self.timeline: Timeline = compile_timeline([], lambda _t: None)
@@ -168,17 +172,27 @@ class Session:
                     return
                 composer.synthesize(text)
                 self._publish()
+                self._first_words.set()
         except Exception:  # the worker must never take the practice down with it
             log.exception("Preparing %s failed", self.practice.id)
+        finally:
+            self._first_words.set()
 
     def _load_late_ambience(self) -> None:
-        """Ambience made on first use joins with its own fade-in, wherever the practice is."""
+        """Ambience made on first use joins with its own fade-in, wherever the practice is.
+
+        Making it waits for the first sentence: on two cores, generating a soundscape beside a
+        voice that is still loading would delay the first words, which matter more.
+        """
         composer = self._composer
+        self._first_words.wait(timeout=FIRST_WORDS_WAIT_S)
+        if self._stop.is_set():
+            return
         loop = composer.bank.ambience(composer.ambience_id)
         if loop is None or self._stop.is_set():
             return
         with self._lock:
-            composer.ambience_start = self.mixer.pos + seconds_to_frames(0.05)
+            composer.ambience_start = self.mixer.ambience_clock + seconds_to_frames(0.05)
             composer.ambience = loop
         self._publish()
 
@@ -203,7 +217,7 @@ class Session:
             with self._lock:
                 composer.ambience_id = ambience_id
                 composer.ambience = loop
-                composer.ambience_start = self.mixer.pos
+                composer.ambience_start = self.mixer.ambience_clock
             self._publish()
 
         threading.Thread(target=work, name="coreg-ambience-switch", daemon=True).start()
@@ -229,6 +243,7 @@ class Session:
 
     def stop(self, fade_s: float = 1.0) -> None:
         self._stop.set()
+        self._first_words.set()  # release a waiting ambience loader, which then gives up
         self.mixer.stop(fade_s)
 
     def wait_stopped(self, timeout: float = 3.0) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -138,6 +140,45 @@ def test_playhead_waits_for_narration_that_is_not_ready() -> None:
     mixer.render(tail)
     # The late sentence plays from its first sample, not from wherever the clock had run to.
     np.testing.assert_allclose(tail[: SR // 2, 0], later.data, atol=1e-6)
+
+
+def test_ambience_fades_in_while_the_first_words_are_still_being_made() -> None:
+    """A cold start waits for its first sentence; the soundscape must not wait with it."""
+    loop = ambience()
+    mixer = Mixer()
+    mixer.load(Program.build([], loop, 0, None))  # nothing narrated yet
+    waiting = np.zeros((2 * SR, 2), dtype=np.float32)
+    mixer.render(waiting)
+    assert mixer.pos == 0 and mixer.stalled_frames == 2 * SR
+    assert np.abs(waiting[:100]).max() < 1e-3
+    # The usual 3 s fade, on the ambience's own clock, already ducked for the voice to come:
+    # half way up (-6 dB) after 1.5 s, and 8 dB under the steady level.
+    steady = rms_db(loop) + 20 * np.log10(AMBIENCE_BASE_GAIN)
+    assert rms_db(waiting[int(1.45 * SR) : int(1.55 * SR)]) == pytest.approx(
+        steady - 6.0 - DUCK_DB, abs=1.0)
+    # The first sentence arrives: the ambience carries on at the same level, no drop.
+    first = Scheduled(0, np.zeros(SR, dtype=np.float32), BUS_VOICE)
+    mixer.update(Program.build([first], loop, SR, None))
+    after = np.zeros((SR // 10, 2), dtype=np.float32)
+    mixer.render(after)
+    assert mixer.pos == SR // 10
+    assert rms_db(after[: SR // 20]) == pytest.approx(rms_db(waiting[-SR // 20 :]), abs=1.0)
+
+
+def test_a_wait_mid_practice_glides_the_ambience_down_instead_of_dropping() -> None:
+    loop = ambience()
+    mixer = Mixer()
+    mixer.load(Program.build([], loop, 5 * SR, None))  # 5 s laid out, then a sentence not ready
+    before = np.zeros((5 * SR, 2), dtype=np.float32)
+    mixer.render(before)
+    waiting = np.zeros((SR, 2), dtype=np.float32)
+    mixer.render(waiting)
+    assert mixer.stalled_frames == SR
+    ms = SR // 1000
+    level = [rms_db(waiting[i * 50 * ms : (i + 1) * 50 * ms]) for i in range(20)]
+    assert level[0] == pytest.approx(rms_db(before[-50 * ms :]), abs=1.0)  # no step down
+    assert level[-1] == pytest.approx(level[0] - DUCK_DB, abs=1.0)  # ducked by the end
+    assert all(b <= a + 1.0 for a, b in itertools.pairwise(level))  # a glide
 
 
 def test_heard_position_accounts_for_output_latency_and_pauses() -> None:

@@ -72,7 +72,7 @@ class Program:
     ambience: np.ndarray | None = None  # (frames, CHANNELS) float32 loop
     known_end: int = 0  # the practice is laid out up to here
     end: int | None = None  # total length once every clip is known
-    ambience_start: int = 0  # ambience that arrives late fades in from here, not from zero
+    ambience_start: int = 0  # on the ambience clock: late ambience fades in from here
     duck_spans: tuple[tuple[int, int], ...] = ()
     starts: tuple[int, ...] = field(default=(), repr=False)
     max_len: int = 0
@@ -124,6 +124,8 @@ class Mixer:
         self.pos = 0  # practice frame of the next sample rendered
         self.device_frames = 0  # all frames ever rendered, for the audio clock
         self.stalled_frames = 0  # frames spent waiting for narration
+        self._stall_run = 0  # frames into the current wait
+        self._stall_depth0 = 0.0  # how ducked the ambience was when the wait began
         self.errors = 0
         self.transport = Transport.IDLE
         self._ambience_offset = 0
@@ -182,6 +184,12 @@ class Mixer:
         return self._program
 
     @property
+    def ambience_clock(self) -> int:
+        """Frames of ambience played in this practice: the playhead plus time spent waiting
+        for narration (ambience carries on through those waits)."""
+        return self.pos + self._ambience_offset
+
+    @property
     def busy(self) -> bool:
         """True while commands wait or a fade runs, so callers can wait for a stop to finish."""
         return bool(self._commands) or self._after_fade is not None
@@ -238,13 +246,17 @@ class Mixer:
         if prog.end is None:
             playable = max(0, min(n, prog.known_end - self.pos))
         if playable > 0:
-            self._mix(out[:playable], playable, self.pos, self._ambience_offset + self.pos, prog)
+            self._mix(out[:playable], playable, self.pos, self.ambience_clock, prog)
+            self._stall_run = 0
         if playable < n:
             stall = n - playable
+            if self._stall_run == 0:
+                self._stall_depth0 = self._duck_depth_at(self.pos + playable, prog)
             amb_pos = self._ambience_offset + self.pos + playable
             self._mix_ambience_only(out[playable:], stall, amb_pos, prog)
             self._ambience_offset += stall
             self.stalled_frames += stall
+            self._stall_run += stall
         if self._old_amb is not None:
             self._fade_old_ambience(out, n)
         self._apply_transport_gain(out, n)
@@ -264,7 +276,7 @@ class Mixer:
         env = self._env[:n]
         tmp = self._tmp[:n]
         # Fade in from the practice start, fade out into its end.
-        self._fade_in(env, idx, prog)
+        self._fade_in(env, n, amb_pos, prog)
         if prog.end is not None:
             np.subtract(float(prog.end), idx, out=tmp)
             np.multiply(tmp, 1.0 / (AMBIENCE_FADE_S * SAMPLE_RATE), out=tmp)
@@ -277,14 +289,35 @@ class Mixer:
         if prog.ambience is None or len(prog.ambience) == 0:
             return
         env = self._env[:n]
-        idx = self._idx[:n]
-        np.add(self._ar[:n], float(self.pos), out=idx)
-        self._fade_in(env, idx, prog)
+        self._fade_in(env, n, amb_pos, prog)
+        # What comes after a wait is always a sentence starting at the playhead, where the
+        # ambience would be fully ducked; glide there now so that it does not drop 8 dB at once
+        # when the sentence arrives.
+        ramp = DUCK_RAMP_S * SAMPLE_RATE
+        depth = self._tmp2[:n]
+        np.add(self._ar[:n], self._stall_run + self._stall_depth0 * ramp, out=depth)
+        np.multiply(depth, 1.0 / ramp, out=depth)
+        np.clip(depth, 0.0, 1.0, out=depth)
+        np.multiply(depth, 10 ** (-DUCK_DB / 20) - 1.0, out=depth)
+        np.add(depth, 1.0, out=depth)
+        np.multiply(env, depth, out=env)
         self._add_ambience(out, n, amb_pos, prog.ambience, env)
 
     @staticmethod
-    def _fade_in(env: np.ndarray, idx: np.ndarray, prog: Program) -> None:
-        np.subtract(idx, float(prog.ambience_start), out=env)
+    def _duck_depth_at(pos: int, prog: Program) -> float:
+        """The ducking depth (0 none, 1 full) at one frame: `_duck`'s curve, for one sample."""
+        ramp = DUCK_RAMP_S * SAMPLE_RATE
+        depth = 0.0
+        for start, end in prog.duck_spans:
+            rise = (pos - (start - ramp)) / ramp
+            fall = (end + ramp - pos) / ramp
+            depth = max(depth, min(1.0, rise, fall))
+        return max(0.0, depth)
+
+    def _fade_in(self, env: np.ndarray, n: int, amb_pos: int, prog: Program) -> None:
+        """The ambience fades in on its own clock, which keeps running while the playhead
+        waits for narration: the first thing a cold start plays is the soundscape arriving."""
+        np.add(self._ar[:n], float(amb_pos - prog.ambience_start), out=env)
         np.multiply(env, 1.0 / (AMBIENCE_FADE_S * SAMPLE_RATE), out=env)
         np.clip(env, 0.0, 1.0, out=env)
 
@@ -413,6 +446,7 @@ class Mixer:
                 self._ambience_offset = 0
                 self._old_amb = None
                 self.stalled_frames = 0
+                self._stall_run = 0
                 self.transport = Transport.PLAYING
                 self._tgain = 1.0  # start at once: the first syllable must not be faded away
                 self._tgain_target = 1.0
