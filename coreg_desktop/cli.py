@@ -219,15 +219,24 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_play(args: argparse.Namespace) -> int:
     if not args.no_gui:
         return _run_gui(["--practice", args.id])
-    from coreg_desktop.audio.bank import SoundBank
-    from coreg_desktop.player import Player
+    from coreg_desktop.audio.output import load_portaudio_in_background
     from coreg_desktop.practice.timeline import plan, speech_texts
-    from coreg_desktop.session import SessionOptions
 
     ambience = _ambience_choice(args)
     practice = _practice(_library(), args.id)
+    load_portaudio_in_background()
     settings = _settings()
     narrator = _narrator(args.voice, settings)
+    # The first sound is what a person in distress waits for, and an uncached voice is the
+    # longest road to it: start loading it before anything else (the imports below included).
+    texts = speech_texts(plan(practice, settings.placeholder_values(), settings["rate"]))
+    if texts and not narrator.cached(texts[0]):
+        threading.Thread(target=narrator.warm_up, name="coreg-voice", daemon=True).start()
+
+    from coreg_desktop.audio.bank import SoundBank
+    from coreg_desktop.player import Player
+    from coreg_desktop.session import SessionOptions
+
     player = Player(
         narrator,
         SoundBank(paths.ambience_cache_dir()),
@@ -235,15 +244,12 @@ def cmd_play(args: argparse.Namespace) -> int:
         ambience_volume=settings["ambience_volume"],
         on_notice=lambda msg: print(msg, file=sys.stderr),
     )
-    # The first sound is what a person in distress waits for, so the slow steps overlap: the
-    # stream opens (PortAudio enumerates devices, slowly) while the practice is loaded into the
-    # mixer and an uncached voice loads, so the stream's very first block is already the voice.
+    # The slow steps overlap: the stream opens (PortAudio enumerates devices, slowly) while the
+    # practice is loaded into the mixer and the voice loads, so the stream's very first block
+    # is already the practice.
     opener = threading.Thread(target=player.open, name="coreg-open-output", daemon=True)
     opener.start()
     options = SessionOptions(settings.placeholder_values(), ambience, settings["rate"])
-    texts = speech_texts(plan(practice, options.values, options.rate))
-    if texts and not narrator.cached(texts[0]):
-        threading.Thread(target=narrator.warm_up, name="coreg-voice", daemon=True).start()
     interrupted = threading.Event()
 
     def on_signal(_sig: int, _frame: FrameType | None) -> None:

@@ -122,6 +122,9 @@ def main() -> int:
         return 2
 
     from bench_tts import measure_rtf
+    from benchlib import compile_bytecode
+
+    compile_bytecode()
 
     print("Coreg core benchmark (medians; machine:", os.cpu_count(), "cores)")
     rtf = measure_rtf(runs=args.runs)

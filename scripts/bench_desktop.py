@@ -39,6 +39,9 @@ from tests.e2e import desktop as xdesk  # noqa: E402
 from tests.e2e.desktop import CoregApp, XSession, cpu_percent, cpu_seconds, rss_mb  # noqa: E402
 from tests.e2e.pulse import PulseServer, Recorder, missing_requirements  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from benchlib import compile_bytecode  # noqa: E402
+
 AUDIBLE_DBFS = -50.0  # anything a listener could hear in a quiet room; the hum is -66
 SILENT_DBFS = -58.0
 MPRIS = ["--dest=org.mpris.MediaPlayer2.coreg", "/org/mpris/MediaPlayer2"]
@@ -154,6 +157,7 @@ def main() -> int:
     if shutil.which("dbus-daemon") is None or shutil.which("dbus-send") is None:
         print("cannot run: needs dbus-daemon and dbus-send (apt-get install dbus)", file=sys.stderr)
         return 2
+    compile_bytecode()
 
     root = Path(tempfile.mkdtemp(prefix="coreg-pa-"))  # short: unix socket paths
     work = Path(tempfile.mkdtemp(prefix="coreg-bench-desktop-"))

@@ -225,3 +225,18 @@ def test_null_output_holds_its_clock_in_standby_and_resumes() -> None:
         assert output.frames_rendered() > held
     finally:
         output.close()
+
+
+def test_exiting_while_portaudio_loads_in_the_background_does_not_crash() -> None:
+    """The CLI starts loading PortAudio early; a process that exits at once must not segfault."""
+    import subprocess
+    import sys
+
+    code = ("import sys, time\n"
+            "from coreg_desktop.audio.output import load_portaudio_in_background\n"
+            "load_portaudio_in_background()\n"
+            "time.sleep(float(sys.argv[1]))\n")  # exit somewhere inside the load
+    delays = ("0.0", "0.01", "0.03", "0.06", "0.1")
+    codes = [subprocess.run([sys.executable, "-c", code, d], capture_output=True, timeout=60
+                            ).returncode for d in delays]
+    assert codes == [0] * len(delays)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +130,8 @@ def test_engine_version_names_package_and_pipeline(synth: PiperSynthesizer) -> N
     assert synth.engine == "piper"
     assert synth.voice == tts.DEFAULT_VOICE_ID == piper_backend.DEFAULT_VOICE_ID
     assert synth.engine_version.startswith(piper_backend.piper_version())
+    # The quick read of the version (from the dist-info name) agrees with the metadata.
+    assert piper_backend.piper_version() == metadata.version("piper-tts")
     assert f"p{tts.NARRATION_PIPELINE_VERSION}" in synth.engine_version
     assert isinstance(synth, tts.Synthesizer)
 

@@ -90,7 +90,9 @@ AMBIENCES: dict[str, AmbienceInfo] = {
     )
 }
 
-_Generator = Callable[[np.random.Generator, int, int], np.ndarray]
+#: A string, so that importing this module does not import np.random (60 ms of a cold start):
+#: only generating an ambience needs it, and cached ones are simply loaded.
+_Generator = Callable[["np.random.Generator", int, int], np.ndarray]
 
 
 # --- building blocks ---------------------------------------------------------------------------

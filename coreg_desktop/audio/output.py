@@ -21,6 +21,7 @@ the problem; a GUI must hand them to its own thread.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -67,6 +68,9 @@ NULL_BLOCK = 1024
 #: Stream latency (seconds). Roomy enough that a Python callback on a busy two-core machine does not
 #: underflow; small enough that pause and seek still feel immediate.
 DEFAULT_LATENCY = 0.1
+
+#: How long the interpreter's exit waits for PortAudio to finish initialising.
+PORTAUDIO_EXIT_WAIT_S = 5.0
 
 SILENT_DEVICE_NAME = "none (playing silently)"
 
@@ -274,6 +278,26 @@ def _sounddevice() -> ModuleType:
     import sounddevice
 
     return sounddevice
+
+
+def load_portaudio_in_background() -> None:
+    """Start loading PortAudio now, on a daemon thread, for a stream that opens a little later.
+
+    Importing sounddevice initialises PortAudio, which enumerates every device: ~0.2 s that
+    would otherwise sit between a cold start and its first sound. A missing library is only
+    logged here; opening the stream reports it properly.
+    """
+
+    def load() -> None:
+        try:
+            _sounddevice()
+        except OSError as exc:
+            log.debug("PortAudio could not be loaded ahead of time: %s", exc)
+
+    thread = threading.Thread(target=load, name="coreg-portaudio", daemon=True)
+    thread.start()
+    # Leaving the interpreter while PortAudio initialises crashes it: exit waits for the load.
+    atexit.register(thread.join, PORTAUDIO_EXIT_WAIT_S)
 
 
 def _reinit_portaudio(sd: ModuleType) -> None:
