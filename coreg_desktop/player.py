@@ -25,9 +25,12 @@ log = logging.getLogger(__name__)
 
 #: How long a running practice fades when another one replaces it.
 SWITCH_FADE_S = 0.25
-#: After this long with nothing playing the stream is stopped (not closed): an open stream pulling
-#: silence costs about 1 % of a core, which an app resting in the tray should not spend.
-STANDBY_AFTER_S = 20.0
+#: After this long with nothing playing the stream is stopped (not closed). An open stream pulling
+#: silence costs about 1 % of a core, which an app resting in the tray should not spend; and it
+#: is slower to start from: a running stream has a whole latency of silence queued ahead of the
+#: first word (160 ms from play() to sound on PulseAudio), a stopped one that is started again
+#: plays the first word first (50 ms; measured by scripts/bench_desktop.py). So stand by soon.
+STANDBY_AFTER_S = 2.0
 
 
 class Player:
