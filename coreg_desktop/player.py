@@ -31,6 +31,9 @@ SWITCH_FADE_S = 0.25
 #: first word (160 ms from play() to sound on PulseAudio), a stopped one that is started again
 #: plays the first word first (50 ms; measured by scripts/bench_desktop.py). So stand by soon.
 STANDBY_AFTER_S = 2.0
+#: A block or two beyond the stream's latency: how much silence must be queued, at least, before
+#: it is safe to assume that nothing else is.
+BLOCK_MARGIN_FRAMES = 2048
 
 
 class Player:
@@ -97,6 +100,11 @@ class Player:
                     if not self._busy():
                         output.standby()
 
+    def _only_silence_queued(self, output: Output) -> bool:
+        """True when everything the device still holds is silence (so dropping it is safe)."""
+        queued = output.latency_frames() + BLOCK_MARGIN_FRAMES
+        return not self._busy() and self.mixer.quiet_frames > queued
+
     def _busy(self) -> bool:
         return self.mixer.transport in (Transport.PLAYING, Transport.PAUSED) or self.mixer.busy
 
@@ -154,9 +162,14 @@ class Player:
         )
         self.session = session
         with self._standby_lock:
+            output = self._output
+            if output is not None and self._only_silence_queued(output):
+                # A running stream has a whole latency of silence queued ahead of anything new
+                # (160 ms to the first word instead of 50): drop it by standing by for an instant.
+                output.standby()
             session.start()  # the program is queued first ...
-            if self._output is not None:
-                self._output.wake()  # ... so the first block a woken stream pulls is the voice
+            if output is not None:
+                output.wake()  # ... so the first block a woken stream pulls is the voice
         return session
 
     def toggle(self) -> None:

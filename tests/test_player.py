@@ -41,3 +41,43 @@ def test_idle_player_goes_to_standby_and_play_wakes_it(
         assert session.state().t > 0
     finally:
         player.close()
+
+
+def test_play_drops_queued_silence_but_never_the_tail_of_a_fade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A running idle stream is restarted so the new practice is not queued behind silence;
+    one that may still hold the end of a fade-out keeps it."""
+    monkeypatch.setattr(player_mod, "STANDBY_AFTER_S", 60.0)  # keep the stream running
+    output = NullOutput()
+    player = player_mod.Player(
+        Narrator(None, ClipCache(tmp_path / "n")), SoundBank(tmp_path / "a"), output=output
+    )
+    standbys: list[int] = []  # the quiet frames behind each standby
+    real_standby = output.standby
+
+    def spy() -> None:
+        standbys.append(player.mixer.quiet_frames)
+        real_standby()
+
+    monkeypatch.setattr(output, "standby", spy)
+    practice = Practice(id="p", title="P", steps=(Say("Hello there."), Pause(3.0)))
+    options = SessionOptions(ambience="none")
+    player.open()
+    try:
+        time.sleep(0.5)  # idle, pulling silence
+        first = player.play(practice, options)
+        assert len(standbys) == 1 and standbys[0] > output.latency_frames()
+        assert output._awake.is_set()
+        time.sleep(0.5)
+        first.stop(fade_s=0.3)
+        first.wait_stopped()
+        player.play(practice, options)  # straight after the fade: its tail may still be queued
+        assert len(standbys) == 1
+        assert output._awake.is_set()
+        deadline = time.monotonic() + 3
+        while player.transport is not Transport.PLAYING and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert player.transport is Transport.PLAYING
+    finally:
+        player.close()

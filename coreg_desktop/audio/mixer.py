@@ -124,6 +124,7 @@ class Mixer:
         self.pos = 0  # practice frame of the next sample rendered
         self.device_frames = 0  # all frames ever rendered, for the audio clock
         self.stalled_frames = 0  # frames spent waiting for narration
+        self.quiet_frames = 0  # frames of silence rendered since anything last played
         self._stall_run = 0  # frames into the current wait
         self._stall_depth0 = 0.0  # how ducked the ambience was when the wait began
         self.errors = 0
@@ -238,7 +239,9 @@ class Mixer:
         self.device_frames += n
 
         if not advancing:
+            self.quiet_frames += n
             return
+        self.quiet_frames = 0
 
         # Narration not ready yet: render what is laid out, then hold the playhead (ambience
         # carries on), instead of letting the playhead run past sounds that will arrive late.

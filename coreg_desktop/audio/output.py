@@ -363,6 +363,8 @@ class SoundDeviceOutput:
     def standby(self) -> None:
         """Stop (not close) the stream while nothing plays, so an idle app costs no CPU.
 
+        Only call it when what the device still holds is silence: it is dropped.
+
         The stream stays connected to its device, and Pa_StartStream takes about a millisecond,
         so waking costs nothing a listener could hear; started after the practice is loaded, the
         first block the device asks for is already the voice.
@@ -372,7 +374,10 @@ class SoundDeviceOutput:
             return
         self._standby = True  # first, so the watchdog never mistakes the stop for a failure
         try:
-            stream.stop(ignore_errors=True)
+            # Abort, not stop: what is queued is silence (callers make sure), and dropping it at
+            # once means the next start plays its first block first, and standing by never
+            # blocks for a buffer to drain.
+            stream.abort(ignore_errors=True)
         except Exception:
             log.debug("Stopping the stream for standby failed", exc_info=True)
 
