@@ -282,7 +282,7 @@ def main() -> int:
     print(f"  tray click -> first audible sample   {fmt_ms(click)}  "
           f"[{verdict(click_ms, 150, 600)}: <=150, max 600]")
     print(f"     clicked again right after a Stop  {fmt_ms(click_again)}  "
-          "(stream still running, its buffer of silence ahead)")
+          "(the stream still running; play drops its queued silence)")
     print(f"  2nd launch --quick-reset -> sound    {fmt_ms(second)}  "
           f"[{verdict(second_ms, 400)}: <=400]")
     print(f"     of which the 2nd process ran      {fmt_ms(handover)}")
