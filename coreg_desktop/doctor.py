@@ -58,9 +58,20 @@ def voice_lines() -> list[str]:
     if not usable:
         return ["Voices: none found. Practices still run, with captions and soft tones."]
     lines = [f"Voices: {len(usable)} available."]
+    # Piper voices one by one; the system's (espeak-ng alone has over a hundred) as a count,
+    # naming only the English ones: `coreg-desktop voices` lists them all.
+    system = [v for v in usable if v.engine == "system"]
     for v in voices:
+        if v.available and v.engine == "system":
+            continue
         state = "" if v.available else f"  (not available: {v.detail})"
         lines.append(f"  - {v.id} ({v.engine}, {v.language}){state}")
+    if system:
+        english = [v.id for v in system if v.language.lower().startswith("en")]
+        named = f"; English: {', '.join(english[:6])}" if english else ""
+        more = ", …" if len(english) > 6 else ""
+        lines.append(f"  - {len(system)} system voices{named}{more}")
+        lines.append("    (`coreg-desktop voices` lists every one)")
     return lines
 
 

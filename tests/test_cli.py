@@ -131,6 +131,7 @@ def test_doctor_and_voices_speak_plainly(tmp_path: Path) -> None:
     for expected in ("Sound:", "Voices:", "en_US-joe-medium", "Practices: 4 ready.",
                      "Narration cache:", str(tmp_path / "xdg_cache_home")):
         assert expected in text, text
+    assert len(text.splitlines()) < 30, "doctor should summarise, not list every system voice"
     voices = run("voices", "--json", env_dirs=tmp_path)
     assert voices.returncode == 0
     rows = json.loads(voices.stdout)
