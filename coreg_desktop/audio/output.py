@@ -21,7 +21,6 @@ the problem; a GUI must hand them to its own thread.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 import time
@@ -32,6 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from coreg_desktop.constants import CHANNELS, SAMPLE_RATE
+from coreg_desktop.exit_guard import ExitingError, native_work
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,6 @@ NULL_BLOCK = 1024
 #: Stream latency (seconds). Roomy enough that a Python callback on a busy two-core machine does not
 #: underflow; small enough that pause and seek still feel immediate.
 DEFAULT_LATENCY = 0.1
-
-#: How long the interpreter's exit waits for PortAudio to finish initialising.
-PORTAUDIO_EXIT_WAIT_S = 5.0
 
 SILENT_DEVICE_NAME = "none (playing silently)"
 
@@ -290,14 +287,12 @@ def load_portaudio_in_background() -> None:
 
     def load() -> None:
         try:
-            _sounddevice()
-        except OSError as exc:
+            with native_work():  # an exit while PortAudio initialises would crash
+                _sounddevice()
+        except (OSError, ExitingError) as exc:
             log.debug("PortAudio could not be loaded ahead of time: %s", exc)
 
-    thread = threading.Thread(target=load, name="coreg-portaudio", daemon=True)
-    thread.start()
-    # Leaving the interpreter while PortAudio initialises crashes it: exit waits for the load.
-    atexit.register(thread.join, PORTAUDIO_EXIT_WAIT_S)
+    threading.Thread(target=load, name="coreg-portaudio", daemon=True).start()
 
 
 def _reinit_portaudio(sd: ModuleType) -> None:
@@ -377,7 +372,8 @@ class SoundDeviceOutput:
             # Abort, not stop: what is queued is silence (callers make sure), and dropping it at
             # once means the next start plays its first block first, and standing by never
             # blocks for a buffer to drain.
-            stream.abort(ignore_errors=True)
+            with native_work():
+                stream.abort(ignore_errors=True)
         except Exception:
             log.debug("Stopping the stream for standby failed", exc_info=True)
 
@@ -389,7 +385,8 @@ class SoundDeviceOutput:
         self._finished.clear()  # set by our own stop(), not by a failure
         try:
             if stream is not None:
-                stream.start()
+                with native_work():
+                    stream.start()
         except Exception:
             log.info("The stream could not restart after standby; reopening", exc_info=True)
         finally:
@@ -549,8 +546,9 @@ class SoundDeviceOutput:
 
         def close() -> None:
             try:
-                stream.abort(ignore_errors=True)
-                stream.close(ignore_errors=True)
+                with native_work():
+                    stream.abort(ignore_errors=True)
+                    stream.close(ignore_errors=True)
             except Exception:
                 log.debug("Closing the old audio stream failed", exc_info=True)
 
@@ -566,28 +564,29 @@ class SoundDeviceOutput:
             return False
         stream = None
         try:
-            sd = _sounddevice()
-            _reinit_portaudio(sd)
-            generation = self._generation + 1
-            stream = sd.OutputStream(
-                samplerate=self.sample_rate,
-                channels=CHANNELS,
-                dtype="float32",
-                blocksize=self.blocksize,
-                latency=self.latency,
-                callback=self._make_callback(generation),
-                finished_callback=self._make_finished_callback(generation),
-            )
-            name = str(sd.query_devices(stream.device)["name"])
-            self._fallback_latency = int(stream.latency * self.sample_rate)
-            self._finished.clear()
-            # Render up to real time before the device starts pulling, so opening costs no time.
-            if self._outage_since is not None:
-                self._silent.run_due(time.monotonic())
-            self._generation = generation
-            self._opened_at = time.monotonic()
-            self._stream = stream
-            stream.start()
+            with native_work():  # PortAudio must not be cut off by an exit
+                sd = _sounddevice()
+                _reinit_portaudio(sd)
+                generation = self._generation + 1
+                stream = sd.OutputStream(
+                    samplerate=self.sample_rate,
+                    channels=CHANNELS,
+                    dtype="float32",
+                    blocksize=self.blocksize,
+                    latency=self.latency,
+                    callback=self._make_callback(generation),
+                    finished_callback=self._make_finished_callback(generation),
+                )
+                name = str(sd.query_devices(stream.device)["name"])
+                self._fallback_latency = int(stream.latency * self.sample_rate)
+                self._finished.clear()
+                # Render up to real time before the device starts pulling, so opening costs no time.
+                if self._outage_since is not None:
+                    self._silent.run_due(time.monotonic())
+                self._generation = generation
+                self._opened_at = time.monotonic()
+                self._stream = stream
+                stream.start()
         except Exception as exc:
             self._stream = None
             self._generation += 1
@@ -614,6 +613,14 @@ class SoundDeviceOutput:
 
 def _probe_device() -> str | None:
     """Why sounddevice cannot play here, or None if a default output device looks usable."""
+    try:
+        with native_work():
+            return _probe_portaudio()
+    except ExitingError as exc:
+        return str(exc)
+
+
+def _probe_portaudio() -> str | None:
     try:
         sd = _sounddevice()
     except (OSError, ImportError) as exc:

@@ -7,7 +7,6 @@ piper and onnxruntime are imported inside functions.
 
 from __future__ import annotations
 
-import atexit
 import functools
 import json
 import logging
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from coreg_desktop.exit_guard import ExitingError, native_work
 from coreg_desktop.tts.base import NARRATION_PIPELINE_VERSION, SynthesisError
 
 if TYPE_CHECKING:
@@ -45,46 +45,6 @@ MAX_RATE = 2.0
 
 _VOICES: dict[str, PiperVoice] = {}
 _VOICES_LOCK = threading.Lock()
-
-#: How long the interpreter's exit waits for a line that is being spoken (one sentence takes
-#: well under a second here).
-EXIT_WAIT_S = 5.0
-
-
-class _Inflight:
-    """Counts ONNX runs on other threads, so the process can wait for them at exit.
-
-    Synthesis runs on daemon threads (a practice must never keep the app alive), but a daemon
-    thread still inside onnxruntime while the interpreter tears down makes the C++ runtime
-    abort the process ("terminate called without an active exception"). At exit we refuse new
-    work and wait for the runs in progress instead.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._count = 0
-        self.closed = False
-
-    def __enter__(self) -> None:
-        with self._cond:
-            if self.closed:
-                raise SynthesisError("Coreg is quitting")
-            self._count += 1
-
-    def __exit__(self, *_exc: object) -> None:
-        with self._cond:
-            self._count -= 1
-            self._cond.notify_all()
-
-    def close(self, timeout: float = EXIT_WAIT_S) -> bool:
-        """Refuse new runs and wait for the current ones; False if they outlast `timeout`."""
-        with self._cond:
-            self.closed = True
-            return self._cond.wait_for(lambda: self._count == 0, timeout)
-
-
-_INFLIGHT = _Inflight()
-atexit.register(_INFLIGHT.close)
 
 
 def bundled_model_path() -> Path | None:
@@ -162,10 +122,10 @@ def get_voice(model_path: Path) -> PiperVoice:
         voice = _VOICES.get(key)
         if voice is None:
             try:
-                with _INFLIGHT:
+                with native_work():
                     voice = _load_voice(Path(key))
-            except SynthesisError:
-                raise
+            except ExitingError as exc:
+                raise SynthesisError(str(exc)) from exc
             except Exception as exc:  # onnxruntime raises its own, undocumented, types
                 raise SynthesisError(f"could not load Piper voice {key}: {exc}") from exc
             _VOICES[key] = voice
@@ -221,10 +181,10 @@ class PiperSynthesizer:
             normalize_audio=False,
         )
         try:
-            with _INFLIGHT:
+            with native_work():
                 chunks = [c.audio_float_array for c in voice.synthesize(text, syn_config=config)]
-        except SynthesisError:
-            raise
+        except ExitingError as exc:
+            raise SynthesisError(str(exc)) from exc
         except Exception as exc:  # espeak/onnxruntime failures surface as assorted types
             raise SynthesisError(f"Piper could not speak {text[:40]!r}: {exc}") from exc
         if not chunks:
