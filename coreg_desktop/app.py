@@ -146,7 +146,6 @@ class Coreg:
         self.tray_shown = False
         self._quitting = False
         self._opener: threading.Thread | None = None
-        self._preparer: threading.Thread | None = None
         self._cancel = threading.Event()  # set on quit: background preparation stops early
         self._signal_notifier: QSocketNotifier | None = None
         self._signal_sockets: tuple[socket.socket, socket.socket] | None = None
@@ -201,42 +200,18 @@ class Coreg:
             log.exception("Opening the sound stream failed")
 
     def prepare_quick_reset(self) -> None:
-        """Synthesize and cache the quick reset's narration, load its ambience and cues.
-
-        Like `Player.prepare`, but it can be cancelled between clips: quitting while a voice
-        model runs on a daemon thread lets the C++ runtime abort the process at exit.
-        """
-        from coreg_desktop.practice.timeline import plan, speech_texts
-
+        """Synthesize and cache the quick reset's narration, load its ambience and cues, so that
+        a click needs no synthesis; quitting cancels it between sentences."""
         practice = self.bridge.library.get(QUICK_RESET_ID)
         if practice is None:
             log.warning("There is no %s practice to prepare", QUICK_RESET_ID)
             return
-        options = self.bridge.options()  # read on the GUI thread
-        narrator = self.player.narrator
-        bank = self.player.bank
-        texts = speech_texts(plan(practice, options.values, options.rate))
-        cancel = self._cancel
-
-        def work() -> None:
-            try:
-                narrator.warm_up()
-                if not cancel.is_set():
-                    bank.ambience(options.ambience or practice.ambience)
-                for key in ("bell", "inhale", "hold", "exhale", "rest"):
-                    bank.cue(key)
-                for text in texts:
-                    if cancel.is_set():
-                        return
-                    if narrator.available:
-                        narrator.clip(text)
-            except Exception:  # a voice that fails here fails visibly when played
-                log.exception("Preparing the quick reset failed")
-                return
-            log.info("%s (narration and ambience prepared)", READY_MESSAGE)
-
-        self._preparer = threading.Thread(target=work, name="coreg-warm-up", daemon=True)
-        self._preparer.start()
+        self.player.prepare(
+            practice,
+            self.bridge.options(),  # read on the GUI thread
+            cancel=self._cancel,
+            on_ready=lambda: log.info("%s (narration and ambience prepared)", READY_MESSAGE),
+        )
 
     # ------------------------------------------------------------------ requests
 
@@ -314,11 +289,13 @@ class Coreg:
 
     @staticmethod
     def _wait_for_workers(timeout: float = WORKERS_JOIN_S) -> None:
-        """Let background synthesis finish its current sentence before the interpreter exits.
+        """Let background work reach its next stopping point before the interpreter exits.
 
         The preparation and a session's narration worker stop at their next clip once cancelled
-        or stopped; waiting for that keeps onnxruntime from being torn down mid-inference, which
-        aborts the process ("terminate called without an active exception").
+        or stopped. Native calls that must not be cut off are also guarded where they are made
+        (`exit_guard`), but that guard does not cover everything a worker may be in (numpy
+        generating an ambience, say): an app that quit seconds after starting still segfaulted
+        now and then without this wait.
         """
         deadline = time.monotonic() + timeout
         for thread in threading.enumerate():

@@ -123,26 +123,42 @@ class Player:
 
     # ------------------------------------------------------------------ preparation
 
-    def prepare(self, practice: Practice, options: SessionOptions, ambience: str | None = None,
-                wait: bool = False) -> threading.Thread:
-        """Synthesize a practice's narration and load its ambience in the background."""
+    def prepare(
+        self,
+        practice: Practice,
+        options: SessionOptions,
+        cancel: threading.Event | None = None,
+        on_ready: Callable[[], None] | None = None,
+    ) -> threading.Thread:
+        """Synthesize a practice's narration and load its ambience and cues in the background,
+        so that playing it needs no synthesis (the tray's quick reset after start-up).
+
+        `cancel` stops the work between sentences, so quitting never waits for a whole practice;
+        `on_ready` is called (on the worker) once everything is cached.
+        """
+        texts = speech_texts(plan(practice, options.values, options.rate))
+        stop = cancel if cancel is not None else threading.Event()
 
         def work() -> None:
             try:
                 self.narrator.warm_up()
-                self.bank.ambience(ambience or options.ambience or practice.ambience)
-                for text in speech_texts(plan(practice, options.values, options.rate)):
-                    self.narrator.clip(text)
-                self.bank.cue("bell")
-                for kind in ("inhale", "hold", "exhale", "rest"):
-                    self.bank.cue(kind)
-            except Exception:
+                if not stop.is_set():
+                    self.bank.ambience(options.ambience or practice.ambience)
+                for key in ("bell", "inhale", "hold", "exhale", "rest"):
+                    self.bank.cue(key)
+                for text in texts:
+                    if stop.is_set():
+                        return
+                    if self.narrator.available:
+                        self.narrator.clip(text)
+            except Exception:  # a voice that fails here fails visibly when played
                 log.exception("Preparing %s in the background failed", practice.id)
+                return
+            if on_ready is not None:
+                on_ready()
 
         thread = threading.Thread(target=work, name=f"coreg-prepare-{practice.id}", daemon=True)
         thread.start()
-        if wait:
-            thread.join()
         return thread
 
     # ------------------------------------------------------------------ transport

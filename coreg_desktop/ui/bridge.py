@@ -76,12 +76,6 @@ class PlayerBridge(QObject):
         self._watch()
         return True
 
-    def prepare(self, practice_id: str) -> None:
-        """Synthesize a practice ahead of time (the quick reset after start-up)."""
-        practice = self.library.get(practice_id)
-        if practice is not None:
-            self.player.prepare(practice, self.options())
-
     def toggle(self) -> None:
         self.player.toggle()
         self._watch()
