@@ -23,7 +23,7 @@ from types import FrameType
 from typing import Any
 
 from coreg_desktop import __version__, paths
-from coreg_desktop.constants import AMBIENCE_IDS
+from coreg_desktop.constants import AMBIENCE_IDS, SAMPLE_RATE
 
 log = logging.getLogger("coreg_desktop")
 
@@ -137,15 +137,17 @@ def _narrator(voice: str | None, settings: Any) -> Any:
 
 
 def _check_voice(voice: str) -> None:
-    from coreg_desktop.tts import list_voices
+    from coreg_desktop.tts import list_voices, piper_voices
 
     if voice == "system" or voice.startswith("system:"):
         return
-    ids = [v.id for v in list_voices()]
-    if voice not in ids:
-        close = difflib.get_close_matches(voice, ids, n=2)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise BadInput(f'no voice named "{voice}"{hint} (see `coreg-desktop voices`)')
+    # Every system voice id starts with "system:", so only a Piper voice can match here; the
+    # system voices (a child process, ~0.6 s before the first word) are listed for the hint only.
+    if voice in {v.id for v in piper_voices()}:
+        return
+    close = difflib.get_close_matches(voice, [v.id for v in list_voices()], n=2)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise BadInput(f'no voice named "{voice}"{hint} (see `coreg-desktop voices`)')
 
 
 def _settings() -> Any:
@@ -210,7 +212,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         write_wav(args.output, audio)
     except OSError as exc:
         raise BadInput(f"{args.output}: cannot write ({exc.strerror or exc})") from exc
-    seconds = len(audio) / 48_000
+    seconds = len(audio) / SAMPLE_RATE
     print(f"Wrote {args.output} ({int(seconds // 60)}:{int(seconds % 60):02d}) "
           f"in {time.perf_counter() - started:.1f} s")
     return EXIT_OK

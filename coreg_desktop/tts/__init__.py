@@ -26,6 +26,7 @@ __all__ = [
     "VoiceInfo",
     "list_voices",
     "make_synthesizer",
+    "piper_voices",
     "piper_voices_dir",
 ]
 
@@ -103,6 +104,11 @@ def _user_piper_infos() -> list[VoiceInfo]:
     return infos
 
 
+def piper_voices() -> list[VoiceInfo]:
+    """The bundled Piper voice, then the user's: found without starting a child process."""
+    return [_bundled_info(), *_user_piper_infos()]
+
+
 def list_voices() -> list[VoiceInfo]:
     """Every voice the settings can offer: bundled Piper first, user Piper, then system voices.
 
@@ -111,7 +117,7 @@ def list_voices() -> list[VoiceInfo]:
     """
     from coreg_desktop.tts.system import system_voices
 
-    return [_bundled_info(), *_user_piper_infos(), *system_voices()]
+    return [*piper_voices(), *system_voices()]
 
 
 def _make_piper(voice_id: str) -> tuple[Synthesizer | None, str]:

@@ -331,7 +331,7 @@ class Narrator:
         gap = np.zeros(round(SENTENCE_GAP_S / self.rate * self.sample_rate), np.float32)
         pieces: list[np.ndarray] = []
         for audio, rate in parts:
-            trimmed = trim_silence(_as_mono(audio), rate)
+            trimmed = trim_silence(audio, rate)  # `_speak` made it mono already
             if len(trimmed) == 0:
                 continue
             shaped = fade_edges(resample(trimmed, rate, self.sample_rate), self.sample_rate)
