@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from coreg_desktop.desktop_entry import ENTRY_FILE, config_home, render_entry
+from coreg_desktop.desktop_entry import ENTRY_FILE, config_home, render_entry, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +34,7 @@ def enable(config: Path | None = None, command: Sequence[str] | None = None) -> 
     path = autostart_path(config)
     text = render_entry(command, extra_args=[MINIMIZED_ARG],
                         extra_keys=[("X-GNOME-Autostart-enabled", "true")])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, text.encode("utf-8"))
     log.info("Coreg will start in the tray at login (%s)", path)
     return path
 

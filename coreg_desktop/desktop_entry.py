@@ -189,8 +189,8 @@ def _icon_files(data: Path | None) -> list[Path]:
     ]
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Atomic replace, so a menu scanning the folder never reads half a file."""
+def write_atomically(path: Path, data: bytes) -> None:
+    """Atomic replace, so a menu scanning the folder (or the next run) never reads half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
@@ -218,16 +218,16 @@ def install(data: Path | None = None, command: Sequence[str] | None = None) -> I
     """Write the launcher entry and icons for the current user. Idempotent."""
     report = InstallReport()
     entry = entry_path(data)
-    _write(entry, render_entry(command).encode("utf-8"))
+    write_atomically(entry, render_entry(command).encode("utf-8"))
     report.written.append(entry)
     svg = asset_path(ICON_SVG)
     theme = icon_theme_dir(data)
     target = theme / "scalable" / "apps" / ICON_SVG
-    _write(target, svg.read_bytes())
+    write_atomically(target, svg.read_bytes())
     report.written.append(target)
     for size, png in render_pngs(svg).items():
         target = theme / f"{size}x{size}" / "apps" / f"{ICON_NAME}.png"
-        _write(target, png)
+        write_atomically(target, png)
         report.written.append(target)
     _touch_theme(theme)
     report.problems = validate(entry)

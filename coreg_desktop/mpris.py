@@ -35,6 +35,7 @@ from PySide6.QtDBus import (
     QDBusObjectPath,
 )
 
+from coreg_desktop import APP_NAME
 from coreg_desktop.audio.mixer import Transport
 from coreg_desktop.ui.bridge import PlayerBridge
 
@@ -230,7 +231,7 @@ class _RootAdaptor(QDBusAbstractAdaptor):
 
     @Property(str)
     def DesktopEntry(self) -> str:
-        return "coreg-desktop"
+        return APP_NAME  # the launcher's file name without ".desktop"
 
     @Property("QStringList")  # type: ignore[arg-type]  # D-Bus "as", not "av"
     def SupportedUriSchemes(self) -> list[str]:

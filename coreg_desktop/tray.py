@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from coreg_desktop import paths
 from coreg_desktop.audio.mixer import Transport
-from coreg_desktop.desktop_entry import ICON_SVG, asset_path
+from coreg_desktop.desktop_entry import ICON_SVG, asset_path, write_atomically
 from coreg_desktop.practice.timeline import format_clock
 from coreg_desktop.settings import Settings
 from coreg_desktop.ui.bridge import PlayerBridge
@@ -86,10 +85,8 @@ class OnceFlags:
         data = self._load()
         data[key] = True
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
-            tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-            os.replace(tmp, self.path)
+            text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+            write_atomically(self.path, text.encode("utf-8"))
         except OSError as exc:  # worst case the notice shows again next time
             log.warning("Could not remember a shown notice in %s: %s", self.path, exc)
 

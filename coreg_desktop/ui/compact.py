@@ -129,7 +129,7 @@ class CompactWindow(QWidget):
         self._hide_timer.timeout.connect(self._hide_if_idle)
 
         bridge.practiceStarted.connect(self._practice_started)
-        bridge.captionChanged.connect(self._caption_changed)
+        bridge.captionChanged.connect(self.caption.show_caption)
         bridge.finished.connect(self._finished)
         bridge.stopped.connect(self._stopped)
         self.orb.ticked.connect(self._refresh_time)
@@ -188,10 +188,6 @@ class CompactWindow(QWidget):
         self.title.setText(practice.title if practice is not None else "Coreg")
         self.caption.setText("")
         self._refresh_time(force=True)
-
-    def _caption_changed(self, text: str) -> None:
-        if text or self.caption.text() != FINISHED_CAPTION:
-            self.caption.setText(text)
 
     def _finished(self, *_: object) -> None:
         self.caption.setText(FINISHED_CAPTION)

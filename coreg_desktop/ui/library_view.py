@@ -221,7 +221,6 @@ class LibraryView(QWidget):
     """Emits `playRequested(id)`; the main window decides what playing means."""
 
     playRequested = Signal(str)
-    currentChanged = Signal(str)
 
     def __init__(self, library: Library, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -422,7 +421,6 @@ class LibraryView(QWidget):
             set_flag(card, "current", pid == practice_id)
         if practice_id is not None:
             self.scroll_area.ensureWidgetVisible(self.cards[practice_id])
-            self.currentChanged.emit(practice_id)
 
     def focus_first(self) -> None:
         ids = self.visible_ids()

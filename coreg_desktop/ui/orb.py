@@ -208,14 +208,6 @@ class OrbColours:
         return tuple(c.rgba() for c in (self.inner, self.outer, self.halo, self.text))
 
 
-def _blend(a: QColor, b: QColor, t: float) -> QColor:
-    return QColor.fromRgbF(
-        a.redF() + (b.redF() - a.redF()) * t,
-        a.greenF() + (b.greenF() - a.greenF()) * t,
-        a.blueF() + (b.blueF() - a.blueF()) * t,
-    )
-
-
 @dataclass
 class _Sprites:
     """The orb's gradients, rendered once per size in device pixels; frames only place them."""
@@ -250,7 +242,7 @@ def _render_sprites(
     g.setColorAt(0.0, colours.halo)
     g.setColorAt(inner * 0.9, colours.halo)
     for along, strength in ((0.15, 0.78), (0.35, 0.48), (0.6, 0.2), (0.85, 0.05)):
-        tone = _blend(colours.halo, colours.halo_edge, along)
+        tone = theme.mix(colours.halo, colours.halo_edge, along)
         tone.setAlphaF(colours.halo.alphaF() * strength)
         g.setColorAt(inner + (1 - inner) * along, tone)
     g.setColorAt(1.0, colours.halo_edge)
@@ -265,7 +257,7 @@ def _render_sprites(
         grad = QRadialGradient(c, radius, focal)
         grad.setColorAt(0.0, inner)
         grad.setColorAt(0.78, outer)
-        grad.setColorAt(0.93, _blend(outer, rim, 0.6))
+        grad.setColorAt(0.93, theme.mix(outer, rim, 0.6))
         grad.setColorAt(1.0, rim)
         p.setBrush(grad)
         p.drawEllipse(QRectF(0, 0, 2 * radius, 2 * radius))

@@ -36,6 +36,7 @@ from coreg_desktop.settings import Settings
 from coreg_desktop.ui import theme
 from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.orb import OrbWidget
+from coreg_desktop.ui.theme import hex_rgb, mix
 from coreg_desktop.ui.volume import SLIDER_MAX, gain_to_slider, slider_to_gain
 
 log = logging.getLogger(__name__)
@@ -99,18 +100,6 @@ def glyph_icon(kind: str, colour: QColor, size: int = 20) -> QIcon:
         p.end()
         icon.addPixmap(pm)
     return icon
-
-
-def _hex(c: QColor) -> str:
-    return c.name(QColor.NameFormat.HexRgb)
-
-
-def _mix(a: QColor, b: QColor, t: float) -> QColor:
-    return QColor.fromRgbF(
-        a.redF() + (b.redF() - a.redF()) * t,
-        a.greenF() + (b.greenF() - a.greenF()) * t,
-        a.blueF() + (b.blueF() - a.blueF()) * t,
-    )
 
 
 class TransportButtons(QWidget):
@@ -187,30 +176,30 @@ class TransportButtons(QWidget):
         self.play_button.setIconSize(QSize(round(big * 0.46), round(big * 0.46)))
         self.stop_button.setIcon(glyph_icon("stop", tones.text, round(small * 0.5)))
         self.stop_button.setIconSize(QSize(round(small * 0.5), round(small * 0.5)))
-        hover = _mix(tones.accent, tones.text if tones.dark else tones.window, 0.14)
+        hover = mix(tones.accent, tones.text if tones.dark else tones.window, 0.14)
         self.play_button.setStyleSheet(
             f"""
 QToolButton#playPause {{
-    background: {_hex(tones.accent)}; border: 2px solid {_hex(tones.accent)};
+    background: {hex_rgb(tones.accent)}; border: 2px solid {hex_rgb(tones.accent)};
     border-radius: {big // 2}px; padding: 0px;
     min-width: {big}px; max-width: {big}px; min-height: {big}px; max-height: {big}px;
 }}
-QToolButton#playPause:hover {{ background: {_hex(hover)}; border-color: {_hex(hover)}; }}
-QToolButton#playPause:focus {{ border: 2px solid {_hex(tones.text)}; }}
+QToolButton#playPause:hover {{ background: {hex_rgb(hover)}; border-color: {hex_rgb(hover)}; }}
+QToolButton#playPause:focus {{ border: 2px solid {hex_rgb(tones.text)}; }}
 QToolButton#playPause:disabled {{
-    background: {_hex(tones.surface_alt)}; border-color: {_hex(tones.surface_alt)};
+    background: {hex_rgb(tones.surface_alt)}; border-color: {hex_rgb(tones.surface_alt)};
 }}
 """
         )
         self.stop_button.setStyleSheet(
             f"""
 QToolButton#stop {{
-    background: {_hex(tones.surface)}; border: 1px solid {_hex(tones.border)};
+    background: {hex_rgb(tones.surface)}; border: 1px solid {hex_rgb(tones.border)};
     border-radius: {small // 2}px; padding: 0px;
     min-width: {small}px; max-width: {small}px; min-height: {small}px; max-height: {small}px;
 }}
-QToolButton#stop:hover {{ background: {_hex(tones.surface_alt)}; }}
-QToolButton#stop:focus {{ border: 2px solid {_hex(tones.focus)}; }}
+QToolButton#stop:hover {{ background: {hex_rgb(tones.surface_alt)}; }}
+QToolButton#stop:focus {{ border: 2px solid {hex_rgb(tones.focus)}; }}
 QToolButton#stop:disabled {{ background: transparent; }}
 """
         )
@@ -251,6 +240,11 @@ class CaptionLabel(QLabel):
             font.setPixelSize(round(base.pixelSize() * self._scale))
         self.setFont(font)
         self.setFixedHeight(math.ceil(QFontMetrics(font).lineSpacing() * self._lines + 6))
+
+    def show_caption(self, text: str) -> None:
+        """What the bridge says is being said; its blank after the last words keeps the goodbye."""
+        if text or self.text() != FINISHED_CAPTION:
+            self.setText(text)
 
 
 class PlayerView(QWidget):
@@ -397,7 +391,7 @@ class PlayerView(QWidget):
 
         bridge.practiceStarted.connect(self._practice_started)
         bridge.transportChanged.connect(self._transport_changed)
-        bridge.captionChanged.connect(self._caption_changed)
+        bridge.captionChanged.connect(self.caption.show_caption)
         bridge.finished.connect(self._finished)
         self.orb.ticked.connect(self.refresh_progress)
 
@@ -468,10 +462,6 @@ class PlayerView(QWidget):
         self.ambience_picker.setEnabled(self._bridge.active)
         self.refresh_progress(force=True)
 
-    def _caption_changed(self, text: str) -> None:
-        if text or self.caption.text() != FINISHED_CAPTION:
-            self.caption.setText(text)
-
     def _finished(self, *_: object) -> None:
         self.caption.setText(FINISHED_CAPTION)
         self.refresh_progress(force=True)
@@ -529,16 +519,16 @@ class PlayerView(QWidget):
     def _restyle(self) -> None:
         tones = theme.current_colors(self)
         self.back_button.setIcon(glyph_icon("back", tones.muted, 18))
-        track = _mix(tones.border, tones.window, 0.2)
+        track = mix(tones.border, tones.window, 0.2)
         h = max(4, round(self.fontMetrics().height() * 0.3))
         self.progress.setFixedHeight(h)
         self.progress.setStyleSheet(
             f"""
-QProgressBar {{ background: {_hex(track)}; border: none; border-radius: {h // 2}px; }}
-QProgressBar::chunk {{ background: {_hex(tones.accent)}; border-radius: {h // 2}px; }}
+QProgressBar {{ background: {hex_rgb(track)}; border: none; border-radius: {h // 2}px; }}
+QProgressBar::chunk {{ background: {hex_rgb(tones.accent)}; border-radius: {h // 2}px; }}
 """
         )
-        self.caption.setStyleSheet(f"color: {_hex(_mix(tones.text, tones.muted, 0.35))};")
+        self.caption.setStyleSheet(f"color: {hex_rgb(mix(tones.text, tones.muted, 0.35))};")
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -37,7 +37,7 @@ from coreg_desktop.audio.ambience import AMBIENCES
 from coreg_desktop.settings import OPTIONS, Settings
 from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
 from coreg_desktop.ui.theme import set_role
-from coreg_desktop.ui.volume import gain_to_slider, slider_to_gain
+from coreg_desktop.ui.volume import SLIDER_MAX, gain_to_slider, slider_to_gain
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class SettingsDialog(QDialog):
             sound,
             "Voice volume",
             0,
-            100,
+            SLIDER_MAX,
             gain_to_slider(float(settings["voice_volume"])),
             _volume_text,
         )
@@ -175,7 +175,7 @@ class SettingsDialog(QDialog):
             sound,
             "Ambience volume",
             0,
-            100,
+            SLIDER_MAX,
             gain_to_slider(float(settings["ambience_volume"])),
             _volume_text,
         )

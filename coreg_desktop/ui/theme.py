@@ -75,11 +75,12 @@ class Colors:
     lavender: QColor  # a second soft hue, for glows and gentle highlights
 
 
-def _hex(c: QColor) -> str:
+def hex_rgb(c: QColor) -> str:
+    """`c` as #rrggbb, the form stylesheets take (views building their own QSS use it too)."""
     return c.name(QColor.NameFormat.HexRgb)
 
 
-def _mix(a: QColor, b: QColor, t: float) -> QColor:
+def mix(a: QColor, b: QColor, t: float) -> QColor:
     """`a` moved `t` of the way towards `b`."""
     return QColor.fromRgbF(
         a.redF() + (b.redF() - a.redF()) * t,
@@ -129,9 +130,9 @@ def colors(dark: bool) -> Colors:
             muted=QColor("#a4a7b8"),
             border=QColor("#353a49"),
             accent=accent,
-            accent_soft=_mix(surface, accent, 0.22),
+            accent_soft=mix(surface, accent, 0.22),
             accent_text=QColor("#10201e"),
-            focus=_mix(accent, text, 0.15),
+            focus=mix(accent, text, 0.15),
             lavender=lavender,
         )
     window = QColor("#f4f3f7")
@@ -148,9 +149,9 @@ def colors(dark: bool) -> Colors:
         muted=QColor("#62667a"),
         border=QColor("#e0dee9"),
         accent=accent,
-        accent_soft=_mix(surface, accent, 0.14),
+        accent_soft=mix(surface, accent, 0.14),
         accent_text=QColor("#ffffff"),
-        focus=_mix(accent, window, 0.1),
+        focus=mix(accent, window, 0.1),
         lavender=lavender,
     )
 
@@ -186,15 +187,15 @@ def make_palette(c: Colors) -> QPalette:
         p.setColor(group, roles.ToolTipBase, c.surface)
         p.setColor(group, roles.ToolTipText, c.text)
         p.setColor(group, roles.PlaceholderText, c.muted)
-        p.setColor(group, roles.Light, _mix(c.surface, QColor("white"), 0.3))
+        p.setColor(group, roles.Light, mix(c.surface, QColor("white"), 0.3))
         p.setColor(group, roles.Midlight, c.surface_alt)
         p.setColor(group, roles.Mid, c.border)
-        p.setColor(group, roles.Dark, _mix(c.border, c.text, 0.3))
-        p.setColor(group, roles.Shadow, _mix(c.window, QColor("black"), 0.5))
+        p.setColor(group, roles.Dark, mix(c.border, c.text, 0.3))
+        p.setColor(group, roles.Shadow, mix(c.window, QColor("black"), 0.5))
         if hasattr(roles, "Accent"):
             p.setColor(group, roles.Accent, c.accent)
     disabled = QPalette.ColorGroup.Disabled
-    faded = _mix(c.muted, c.window, 0.35)
+    faded = mix(c.muted, c.window, 0.35)
     for role in (roles.WindowText, roles.Text, roles.ButtonText, roles.PlaceholderText):
         p.setColor(disabled, role, faded)
     for role in (roles.Window, roles.Base, roles.Button):
@@ -232,19 +233,24 @@ def stylesheet(c: Colors, font: QFont) -> str:
     img = _theme_images(c, font)
     pill_radius = f"{(round(line * 0.9) + 2 * max(1, round(2 * s))) // 2}px"
 
-    hover = _hex(_mix(c.surface, c.accent, 0.07))
-    pressed = _hex(_mix(c.surface, c.accent, 0.16))
-    accent_hover = _hex(_mix(c.accent, c.text if c.dark else c.window, 0.12))
-    track = _hex(_mix(c.border, c.window, 0.2))
+    hover = hex_rgb(mix(c.surface, c.accent, 0.07))
+    pressed = hex_rgb(mix(c.surface, c.accent, 0.16))
+    accent_hover = hex_rgb(mix(c.accent, c.text if c.dark else c.window, 0.12))
+    track = hex_rgb(mix(c.border, c.window, 0.2))
     w, sf, sa, tx, mu, bd = (
-        _hex(c.window),
-        _hex(c.surface),
-        _hex(c.surface_alt),
-        _hex(c.text),
-        _hex(c.muted),
-        _hex(c.border),
+        hex_rgb(c.window),
+        hex_rgb(c.surface),
+        hex_rgb(c.surface_alt),
+        hex_rgb(c.text),
+        hex_rgb(c.muted),
+        hex_rgb(c.border),
     )
-    ac, ass, at, fo = _hex(c.accent), _hex(c.accent_soft), _hex(c.accent_text), _hex(c.focus)
+    ac, ass, at, fo = (
+        hex_rgb(c.accent),
+        hex_rgb(c.accent_soft),
+        hex_rgb(c.accent_text),
+        hex_rgb(c.focus),
+    )
     return f"""
 QMainWindow, QDialog {{ background: {w}; }}
 QWidget {{ color: {tx}; }}
@@ -289,7 +295,7 @@ QPushButton, QToolButton {{
 QPushButton:hover, QToolButton:hover {{ background: {hover}; }}
 QPushButton:pressed, QToolButton:pressed {{ background: {pressed}; }}
 QPushButton:focus, QToolButton:focus {{ border: 2px solid {fo}; }}
-QPushButton:disabled {{ color: {_hex(_mix(c.muted, c.window, 0.35))}; background: {sa}; }}
+QPushButton:disabled {{ color: {hex_rgb(mix(c.muted, c.window, 0.35))}; background: {sa}; }}
 QPushButton[role="primary"], QPushButton:default {{
     background: {ac}; color: {at}; border: 1px solid {ac}; font-weight: 600;
 }}
@@ -342,7 +348,7 @@ QComboBox QAbstractItemView {{
 QCheckBox {{ spacing: {px(10)}; padding: {px(3)} 0px; }}
 QCheckBox::indicator {{
     width: {px(18)}; height: {px(18)}; border-radius: {px(5)};
-    border: 2px solid {_hex(_mix(c.border, c.muted, 0.45))}; background: {sf};
+    border: 2px solid {hex_rgb(mix(c.border, c.muted, 0.45))}; background: {sf};
 }}
 QCheckBox::indicator:hover, QCheckBox::indicator:focus {{ border: 2px solid {ac}; }}
 QCheckBox::indicator:checked {{
@@ -376,7 +382,7 @@ QMenu {{
 }}
 QMenu::item {{ padding: {px(7)} {px(22)} {px(7)} {px(14)}; border-radius: {px(6)}; }}
 QMenu::item:selected {{ background: {ass}; color: {tx}; }}
-QMenu::item:disabled {{ color: {_hex(_mix(c.muted, c.surface, 0.45))}; background: transparent; }}
+QMenu::item:disabled {{ color: {hex_rgb(mix(c.muted, c.surface, 0.45))}; background: transparent; }}
 QMenu::separator {{ height: 1px; background: {bd}; margin: {px(5)} {px(8)}; }}
 """
 
@@ -398,7 +404,7 @@ def _theme_images(c: Colors, font: QFont) -> dict[str, str]:
     size = max(10, round(12 * spacing_scale(font)))
     paths: dict[str, str] = {}
     for name, colour in (("arrow", c.muted), ("check", c.accent_text)):
-        stem = f"{name}-{mode}-{size}-{_hex(colour)[1:]}"
+        stem = f"{name}-{mode}-{size}-{hex_rgb(colour)[1:]}"
         for ratio, suffix in ((1, ""), (2, "@2x")):
             target = folder / f"{stem}{suffix}.png"
             if target.exists():
@@ -488,12 +494,7 @@ class _ThemeKeeper(QObject):
             return
         self._busy = True
         try:
-            dark = None
-            hints = self._app.styleHints()
-            scheme_of = getattr(hints, "colorScheme", None)
-            if scheme_of is not None and scheme_of() != Qt.ColorScheme.Unknown:
-                dark = scheme_of() == Qt.ColorScheme.Dark
-            apply_theme(self._app, dark=dark, follow=False)
+            apply_theme(self._app, follow=False)  # dark=None: ask `system_is_dark` afresh
         finally:
             self._busy = False
 
