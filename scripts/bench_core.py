@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from tests.e2e.desktop import cpu_percent  # noqa: E402
 from tests.e2e.pulse import PulseServer, Recorder, missing_requirements  # noqa: E402
 
 AUDIBLE_DBFS = -50.0  # anything the listener could hear over a quiet room; the hum is -66
@@ -42,12 +43,6 @@ def _coreg(*args: str) -> list[str]:
     return [sys.executable, "-m", "coreg_desktop", *args]
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
 def _peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -55,8 +50,17 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _onsets(server: PulseServer, rec: Recorder, cmd: list[str], env: dict[str, str],
-            listen: float = 6.0) -> tuple[float, float]:
+def _interrupt(proc: subprocess.Popen[bytes]) -> None:
+    """Ctrl+C, as a user stops `play`; kill only if it does not end by itself."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _onsets(rec: Recorder, cmd: list[str], env: dict[str, str], listen: float = 6.0
+            ) -> tuple[float, float]:
     """(first audible sample, speech onset) in seconds after the process was started."""
     t0 = rec.mark()
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -64,11 +68,7 @@ def _onsets(server: PulseServer, rec: Recorder, cmd: list[str], env: dict[str, s
     try:
         rec.wait_until(t0 + listen, timeout=listen + 30)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _interrupt(proc)
     audible = rec.onset_after(t0, AUDIBLE_DBFS)
     speech = rec.onset_after(t0, SPEECH_DBFS)
     nan = float("nan")
@@ -83,17 +83,11 @@ def _cpu_over(cmd: list[str], env: dict[str, str], seconds: float, settle: float
                             stderr=subprocess.DEVNULL)
     try:
         time.sleep(settle)
-        c0, w0 = _cpu_seconds(proc.pid), time.monotonic()
-        time.sleep(seconds)
-        c1, w1 = _cpu_seconds(proc.pid), time.monotonic()
+        cpu = cpu_percent(proc.pid, seconds)
         rss = _peak_rss_mb(proc.pid)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    return 100.0 * (c1 - c0) / (w1 - w0), rss
+        _interrupt(proc)
+    return cpu, rss
 
 
 def _timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -145,13 +139,13 @@ def main() -> int:
 
         cold_a, cold_s, hot_a, hot_s, mpv_a = [], [], [], [], []
         for i in range(args.runs):
-            a, s = _onsets(server, rec, play, _env(server, work / f"cold{i}"))
+            a, s = _onsets(rec, play, _env(server, work / f"cold{i}"))
             cold_a.append(a)
             cold_s.append(s)
-            a, s = _onsets(server, rec, play, warm)
+            a, s = _onsets(rec, play, warm)
             hot_a.append(a)
             hot_s.append(s)
-            a, _ = _onsets(server, rec, ["mpv", "--no-video", "--really-quiet", str(wav)], warm)
+            a, _ = _onsets(rec, ["mpv", "--no-video", "--really-quiet", str(wav)], warm)
             mpv_a.append(a)
         print("play quick-reset --no-gui, process start -> first audible sample")
         print(f"  cold (no narration or ambience cache): {_fmt(cold_a)}   target <= 1.2 s")

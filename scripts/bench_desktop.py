@@ -180,10 +180,8 @@ def main() -> int:
         # ---------------------------------------------------------------- start-up, idle
         started = time.monotonic()
         proc = app.start("--minimized")
-        while x.tray_icon() is None:
-            if time.monotonic() - started > 60:
-                raise RuntimeError("no tray icon")
-            time.sleep(0.05)
+        if not xdesk.wait_until(lambda: x.tray_icon() is not None, 60):
+            raise RuntimeError("no tray icon")
         icon_s = time.monotonic() - started
         app.wait_ready()
         ready_s = time.monotonic() - started

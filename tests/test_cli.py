@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,21 +12,19 @@ import pytest
 from coreg_desktop.audio.wav import read_wav
 
 
-def run(*args: str, env_dirs: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    for var in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
-        env[var] = str(env_dirs / var.lower())
+def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The child inherits this test's XDG folders (tmp_path/xdg_*_home, set by conftest's
+    autouse fixture), so it never sees the real user's practices, cache or settings."""
     return subprocess.run(
         [sys.executable, "-m", "coreg_desktop", *args],
         capture_output=True,
         text=True,
-        env=env,
         timeout=timeout,
     )
 
 
-def test_list_json_has_the_documented_fields(tmp_path: Path) -> None:
-    result = run("list", "--json", env_dirs=tmp_path)
+def test_list_json_has_the_documented_fields() -> None:
+    result = run("list", "--json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     ids = {row["id"] for row in rows}
@@ -38,8 +35,8 @@ def test_list_json_has_the_documented_fields(tmp_path: Path) -> None:
         assert isinstance(row["tags"], list)
 
 
-def test_unknown_practice_is_bad_input_with_suggestions(tmp_path: Path) -> None:
-    result = run("play", "stay-saf", "--no-gui", env_dirs=tmp_path)
+def test_unknown_practice_is_bad_input_with_suggestions() -> None:
+    result = run("play", "stay-saf", "--no-gui")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert lines == ['coreg-desktop: no practice named "stay-saf"; did you mean \'stay-safe\'?']
@@ -56,10 +53,8 @@ def test_unknown_practice_is_bad_input_with_suggestions(tmp_path: Path) -> None:
         (["frobnicate"], "invalid choice"),
     ],
 )
-def test_bad_arguments_get_one_line_and_exit_2(
-    tmp_path: Path, args: list[str], expected: str
-) -> None:
-    result = run(*args, env_dirs=tmp_path)
+def test_bad_arguments_get_one_line_and_exit_2(args: list[str], expected: str) -> None:
+    result = run(*args)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and expected in lines[0], result.stderr
@@ -73,7 +68,7 @@ def test_a_bad_user_practice_is_reported_and_the_rest_still_load(tmp_path: Path)
     (folder / "mine.toml").write_text(
         'id = "stay-safe"\ntitle = "My Stay Safe"\n[[steps]]\nsay = "Hello."\n'
     )
-    result = run("list", "--json", env_dirs=tmp_path)
+    result = run("list", "--json")
     assert result.returncode == 0
     assert f'{folder / "broken.toml"}:4: unknown key "sya"' in result.stderr
     assert "overrides" in result.stderr and "stay-safe" in result.stderr
@@ -87,7 +82,7 @@ def test_broken_cache_folders_do_not_stop_a_render(tmp_path: Path) -> None:
     (cache / "narration").write_text("not a folder")
     (cache / "ambience").write_text("not a folder")
     out = tmp_path / "q.wav"
-    result = run("render", "quick-reset", "-o", str(out), env_dirs=tmp_path)
+    result = run("render", "quick-reset", "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert out.exists()
     assert "Traceback" not in result.stderr
@@ -113,9 +108,9 @@ def test_a_bug_is_one_line_pointing_at_the_log(
 
 def test_render_writes_the_practice_and_a_second_render_is_identical(tmp_path: Path) -> None:
     first, second = tmp_path / "a.wav", tmp_path / "b.wav"
-    result = run("render", "quick-reset", "-o", str(first), env_dirs=tmp_path)
+    result = run("render", "quick-reset", "-o", str(first))
     assert result.returncode == 0, result.stderr
-    result = run("render", "quick-reset", "-o", str(second), env_dirs=tmp_path)
+    result = run("render", "quick-reset", "-o", str(second))
     assert result.returncode == 0, result.stderr
     assert first.read_bytes() == second.read_bytes()
     audio, rate = read_wav(first)
@@ -125,14 +120,14 @@ def test_render_writes_the_practice_and_a_second_render_is_identical(tmp_path: P
 
 
 def test_doctor_and_voices_speak_plainly(tmp_path: Path) -> None:
-    doctor = run("doctor", env_dirs=tmp_path)
+    doctor = run("doctor")
     assert doctor.returncode == 0, doctor.stderr
     text = doctor.stdout
     for expected in ("Sound:", "Voices:", "en_US-joe-medium", "Practices: 4 ready.",
                      "Narration cache:", str(tmp_path / "xdg_cache_home")):
         assert expected in text, text
     assert len(text.splitlines()) < 30, "doctor should summarise, not list every system voice"
-    voices = run("voices", "--json", env_dirs=tmp_path)
+    voices = run("voices", "--json")
     assert voices.returncode == 0
     rows = json.loads(voices.stdout)
     assert rows[0]["id"] == "en_US-joe-medium" and rows[0]["available"] is True

@@ -31,12 +31,6 @@ from coreg_desktop.tts.narrator import (
 from coreg_desktop.tts.piper import PiperSynthesizer
 
 
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(var, str(tmp_path / var.lower()))
-
-
 def _tone(freq: float, sr: int, seconds: float, amp: float = 0.5) -> np.ndarray:
     t = np.arange(int(sr * seconds)) / sr
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)

@@ -14,12 +14,6 @@ from coreg_desktop.tts.narrator import Narrator
 from coreg_desktop.tts.piper import PiperSynthesizer
 
 
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(var, str(tmp_path / var.lower()))
-
-
 class CountingSynth:
     """The real Piper voice, counting how often it is asked to speak."""
 

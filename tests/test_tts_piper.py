@@ -25,12 +25,6 @@ from coreg_desktop.tts.narrator import (
 from coreg_desktop.tts.piper import PiperSynthesizer
 
 
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(var, str(tmp_path / var.lower()))
-
-
 @pytest.fixture(scope="module")
 def synth() -> PiperSynthesizer:
     synth = PiperSynthesizer()

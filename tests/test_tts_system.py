@@ -24,12 +24,6 @@ from coreg_desktop.tts.piper import PiperSynthesizer
 from coreg_desktop.tts.system import SystemSynthesizer
 
 
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(var, str(tmp_path / var.lower()))
-
-
 @pytest.fixture(scope="module")
 def voices() -> list[tts.VoiceInfo]:
     found = system.system_voices()

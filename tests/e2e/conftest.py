@@ -29,8 +29,8 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
-def require_pulse() -> None:
-    reason = missing_requirements()
+def require(reason: str | None) -> None:
+    """Skip for what is missing (`reason`), or fail in CI; nothing when `reason` is None."""
     if reason is None:
         return
     if in_ci():
@@ -41,7 +41,7 @@ def require_pulse() -> None:
 @pytest.fixture
 def pulse_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[PulseServer]:
     """A private PulseAudio (null sink `out`, hum playing) that this process's sounddevice uses."""
-    require_pulse()
+    require(missing_requirements())
     # Not tmp_path: a unix socket path must stay under 108 bytes.
     root = Path(tempfile.mkdtemp(prefix="coreg-pa-"))
     server = PulseServer(root)

@@ -25,8 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 TOOLS = {"Xvfb": "xvfb", "trayer": "trayer", "xdotool": "xdotool", "xwininfo": "x11-utils",
          "import": "imagemagick", "compare": "imagemagick"}
@@ -57,6 +59,27 @@ class Rect:
         return self.x + self.width // 2, self.y + self.height // 2
 
 
+def wait_until(condition: Callable[[], object], timeout: float) -> bool:
+    """Polls: X tools and a child process give no event to wait on."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def end_process(proc: subprocess.Popen[Any], grace: float = 5.0) -> None:
+    """Terminate, and kill only what ignores that for `grace` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
 class XSession:
     """A private Xvfb with trayer on a free display number."""
 
@@ -77,9 +100,9 @@ class XSession:
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             self.env = {"DISPLAY": self.display}
-            if self._wait(lambda: self.run("xwininfo", "-root").returncode == 0, timeout):
+            if wait_until(lambda: self.run("xwininfo", "-root").returncode == 0, timeout):
                 break
-            self._kill(self.xvfb)  # lost a race for that number; try the next
+            end_process(self.xvfb)  # lost a race for that number; try the next
         else:
             raise RuntimeError("no free X display number")
         if not tray:
@@ -90,32 +113,13 @@ class XSession:
             env={**os.environ, **self.env}, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        if not self._wait(lambda: self.panel() is not None, timeout):
+        if not wait_until(lambda: self.panel() is not None, timeout):
             raise RuntimeError("trayer's panel did not appear")
 
     def stop(self) -> None:
         for proc in (self.trayer, self.xvfb):
             if proc is not None:
-                self._kill(proc)
-
-    @staticmethod
-    def _kill(proc: subprocess.Popen[bytes]) -> None:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-
-    @staticmethod
-    def _wait(condition: object, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():  # type: ignore[operator]
-                return True
-            time.sleep(0.05)
-        return False
+                end_process(proc)
 
     def run(self, *cmd: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(list(cmd), env={**os.environ, **self.env}, capture_output=True,
@@ -313,13 +317,8 @@ class CoregApp:
         return ""
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        if self.proc is not None:
+            end_process(self.proc, grace=15)
         shutil.rmtree(self.runtime, ignore_errors=True)
 
 

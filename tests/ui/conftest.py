@@ -6,13 +6,14 @@ check layout and painting headless and under a real X server.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSlider,
@@ -49,6 +50,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if UI_DIR in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.fixture
+def collect_on_the_gui_thread() -> Iterator[None]:
+    """Drop each test's Qt objects here, on the GUI thread. Left to the cyclic GC, they may be
+    freed later from an audio or narration thread, and a QObject destroyed off its thread leaves
+    its timers registered: the next timer event then crashes the run. Not autouse: only the
+    modules that ask for it (their `pytestmark`) pay for a full collection after every test."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture
@@ -139,3 +150,16 @@ def unnamed_controls(root: QWidget) -> list[str]:
         if interactive and widget.isVisibleTo(root) and not widget.accessibleName().strip():
             missing.append(f"{type(widget).__name__} {widget.objectName()!r}")
     return missing
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG 2 contrast ratio."""
+
+    def lum(c: QColor) -> float:
+        def ch(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF())
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,13 +30,7 @@ SHORT = Practice(
 )
 
 
-@pytest.fixture(autouse=True)
-def _collect_on_the_gui_thread() -> Iterator[None]:
-    """Drop each test's Qt objects here, on the GUI thread. Left to the cyclic GC, they may be
-    freed later from an audio or narration thread, and a QObject destroyed off its thread leaves
-    its timers registered: the next timer event then crashes the run."""
-    yield
-    gc.collect()
+pytestmark = pytest.mark.usefixtures("collect_on_the_gui_thread")
 
 
 @pytest.fixture

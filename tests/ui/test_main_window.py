@@ -31,7 +31,7 @@ from coreg_desktop.ui.theme import (
     system_is_dark,
 )
 
-from .conftest import layout_problems, unnamed_controls
+from .conftest import contrast, layout_problems, unnamed_controls
 
 SIGNAL_TIMEOUT_MS = 10_000
 
@@ -286,19 +286,6 @@ def test_dark_palette(
 
 
 # ---------------------------------------------------------------------------------- the theme
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    """WCAG 2 contrast ratio."""
-
-    def lum(c: QColor) -> float:
-        def ch(v: float) -> float:
-            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-
-        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF())
-
-    hi, lo = sorted((lum(a), lum(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 @pytest.mark.parametrize("dark", [False, True])

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import itertools
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +29,8 @@ from coreg_desktop.ui.orb import (
     orb_geometry,
 )
 
+from .conftest import contrast
+
 # A pause (idle breath), then two breaths of inhale 4 s, hold 2 s, exhale 6 s, rest 2 s.
 BREATH = Practice(
     id="orb-test",
@@ -48,13 +48,7 @@ REST_AT = EXHALE_AT + 6
 NEXT_INHALE_AT = REST_AT + 2
 
 
-@pytest.fixture(autouse=True)
-def _collect_on_the_gui_thread() -> Iterator[None]:
-    """Drop each test's Qt objects here, on the GUI thread. Left to the cyclic GC, they may be
-    freed later from an audio or narration thread, and a QObject destroyed off its thread leaves
-    its timers registered: the next timer event then crashes the run."""
-    yield
-    gc.collect()
+pytestmark = pytest.mark.usefixtures("collect_on_the_gui_thread")
 
 
 @pytest.fixture(scope="module")
@@ -349,17 +343,6 @@ def _blend(a: QColor, b: QColor, t: float) -> QColor:
     )
 
 
-def _contrast(a: QColor, b: QColor) -> float:
-    def lum(c: QColor) -> float:
-        def ch(v: float) -> float:
-            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-
-        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF())
-
-    hi, lo = sorted((lum(a), lum(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
 @pytest.mark.parametrize("dark", [False, True])
 def test_colours_follow_the_palette_and_the_label_stays_readable(dark: bool) -> None:
     palette = theme.make_palette(theme.colors(dark))
@@ -368,10 +351,10 @@ def test_colours_follow_the_palette_and_the_label_stays_readable(dark: bool) -> 
     assert colours.key() != other.key()
     window = palette.color(QPalette.ColorRole.Window)
     # The glow must show against the window: a halo the colour of the background is no glow.
-    assert _contrast(colours.halo, window) > 1.3
+    assert contrast(colours.halo, window) > 1.3
     # The label sits in the middle of the orb, over the inner part of the gradient (bright or dim).
     for inner, outer in ((colours.inner, colours.outer), (colours.dim_inner, colours.dim_outer)):
         under_label = _blend(inner, outer, 0.6)
-        assert _contrast(colours.text, inner) >= 4.5
-        assert _contrast(colours.text, under_label) >= 4.5
+        assert contrast(colours.text, inner) >= 4.5
+        assert contrast(colours.text, under_label) >= 4.5
     assert math.isclose(colours.outer.hslHueF(), theme.colors(dark).accent.hslHueF(), abs_tol=0.05)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import gc
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSlider,
@@ -48,24 +47,7 @@ PRACTICE = Practice(
 )
 
 
-@pytest.fixture(autouse=True)
-def _collect_on_the_gui_thread() -> Iterator[None]:
-    """Drop each test's Qt objects here, on the GUI thread. Left to the cyclic GC, they may be
-    freed later from an audio or narration thread, and a QObject destroyed off its thread leaves
-    its timers registered: the next timer event then crashes the run."""
-    yield
-    gc.collect()
-
-
-@pytest.fixture
-def themed(qapp: QApplication) -> Iterator[QApplication]:
-    """The app's real look, undone afterwards so other tests see the application as it was."""
-    sheet, palette, font = qapp.styleSheet(), qapp.palette(), qapp.font()
-    theme.apply_theme(qapp, dark=False, follow=False)
-    yield qapp
-    qapp.setStyleSheet(sheet)
-    qapp.setPalette(palette)
-    qapp.setFont(font)
+pytestmark = pytest.mark.usefixtures("collect_on_the_gui_thread")
 
 
 @pytest.fixture
@@ -78,7 +60,7 @@ def live(bridge: PlayerBridge, library: Library) -> PlayerBridge:
 
 @pytest.fixture
 def view(
-    qtbot: QtBot, themed: QApplication, bridge: PlayerBridge, settings: Settings
+    qtbot: QtBot, themed: Callable[..., None], bridge: PlayerBridge, settings: Settings
 ) -> PlayerView:
     view = PlayerView(bridge, settings)
     qtbot.addWidget(view)
@@ -111,7 +93,7 @@ def test_volume_slider_is_perceptual_and_round_trips() -> None:
 
 
 def test_sliders_show_saved_gains_and_changes_reach_the_mixer_and_the_file(
-    qtbot: QtBot, themed: QApplication, live: PlayerBridge, tmp_path: Path
+    qtbot: QtBot, themed: Callable[..., None], live: PlayerBridge, tmp_path: Path
 ) -> None:
     settings = Settings({"voice_volume": 0.216, "ambience_volume": 0.064}, path=tmp_path / "s.json")
     view = PlayerView(live, settings)
@@ -165,7 +147,7 @@ def test_caption_shows_the_sentence_being_spoken_and_can_be_hidden(
 
 
 def test_captions_setting_off_hides_the_caption(
-    qtbot: QtBot, themed: QApplication, bridge: PlayerBridge, tmp_path: Path
+    qtbot: QtBot, themed: Callable[..., None], bridge: PlayerBridge, tmp_path: Path
 ) -> None:
     view = PlayerView(bridge, Settings({"captions": False}, path=tmp_path / "s.json"))
     qtbot.addWidget(view)
@@ -319,12 +301,9 @@ def _clipped(view: QWidget) -> list[str]:
 
 
 def test_layout_survives_a_150_percent_font(
-    qtbot: QtBot, themed: QApplication, live: PlayerBridge, settings: Settings
+    qtbot: QtBot, themed: Callable[..., None], live: PlayerBridge, settings: Settings
 ) -> None:
-    font = QFont(themed.font())
-    font.setPointSizeF(font.pointSizeF() * 1.5)
-    themed.setFont(font)
-    theme.apply_theme(themed, dark=False, follow=False)  # the stylesheet scales with the font
+    themed(font_scale=1.5)  # the stylesheet scales with the font
     view = PlayerView(live, settings)
     qtbot.addWidget(view)
     _start(qtbot, live)
@@ -340,7 +319,8 @@ def test_layout_survives_a_150_percent_font(
 
 
 def test_the_view_follows_a_switch_to_the_dark_palette(
-    qtbot: QtBot, themed: QApplication, bridge: PlayerBridge, settings: Settings
+    qtbot: QtBot, qapp: QApplication, themed: Callable[..., None], bridge: PlayerBridge,
+    settings: Settings,
 ) -> None:
     view = PlayerView(bridge, settings)
     qtbot.addWidget(view)
@@ -350,7 +330,7 @@ def test_the_view_follows_a_switch_to_the_dark_palette(
     light, dark = theme.colors(False), theme.colors(True)
     assert light.accent.name() in view.play_button.styleSheet()
 
-    theme.apply_theme(themed, dark=True, follow=False)  # as when the desktop turns dark
+    theme.apply_theme(qapp, dark=True, follow=False)  # as when the desktop turns dark
     qtbot.waitUntil(lambda: dark.accent.name() in view.play_button.styleSheet())
     assert light.accent.name() not in view.play_button.styleSheet()
     image = view.grab().toImage()
@@ -363,12 +343,9 @@ def test_the_view_follows_a_switch_to_the_dark_palette(
 
 
 def test_caption_follows_a_change_of_the_desktop_font(
-    qtbot: QtBot, themed: QApplication, view: PlayerView
+    qtbot: QtBot, themed: Callable[..., None], view: PlayerView
 ) -> None:
     before = view.caption.height()
-    font = QFont(themed.font())
-    font.setPointSizeF(font.pointSizeF() * 1.5)
-    themed.setFont(font)  # as when the desktop's font changes while Coreg runs ...
-    theme.apply_theme(themed, dark=False, follow=False)  # ... and the theme follows it
+    themed(font_scale=1.5)  # the desktop's font changes while Coreg runs; the theme follows
     qtbot.waitUntil(lambda: view.caption.height() > before * 1.3)
-    assert view.caption.font().pointSizeF() > font.pointSizeF()  # still a little larger
+    assert view.caption.font().pointSizeF() > QApplication.font().pointSizeF()  # still larger
