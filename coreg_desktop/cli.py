@@ -342,7 +342,7 @@ def cmd_voices(args: argparse.Namespace) -> int:
 
 
 def cmd_install_desktop_entry(args: argparse.Namespace) -> int:
-    from coreg_desktop import desktop_entry
+    from coreg_desktop.desktop import desktop_entry
 
     try:
         if args.uninstall:
@@ -375,7 +375,7 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
 
 def _run_gui(argv: Sequence[str]) -> int:
     try:
-        from coreg_desktop.app import run
+        from coreg_desktop.desktop.app import run
     except ImportError as exc:
         raise BadInput(
             f"the desktop window is not available ({exc}); try `coreg-desktop play ID --no-gui`"

@@ -33,7 +33,7 @@ from typing import Any
 TOOLS = {"Xvfb": "xvfb", "trayer": "trayer", "xdotool": "xdotool", "xwininfo": "x11-utils",
          "import": "imagemagick", "compare": "imagemagick"}
 SCREEN = (1280, 800)
-#: Logged by the app (coreg_desktop.app.READY_MESSAGE) once a click needs no synthesis.
+#: Logged by the app (coreg_desktop.desktop.app.READY_MESSAGE) once a click needs no synthesis.
 READY_MESSAGE = "Quick reset is ready"
 
 _GEOMETRY = re.compile(r"(\d+)x(\d+)\+(-?\d+)\+(-?\d+)\s+\+(-?\d+)\+(-?\d+)")

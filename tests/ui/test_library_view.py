@@ -17,7 +17,7 @@ from coreg_desktop.practice.model import Practice, Say
 from coreg_desktop.ui.crisis import CRISIS_TEXT, CrisisDialog
 from coreg_desktop.ui.library_view import ALL_TAGS, LibraryView, length_text
 
-from .conftest import layout_problems, unnamed_controls
+from ..qtkit import layout_problems, unnamed_controls
 
 
 def make_view(qtbot: QtBot, library: Library, width: int = 860, height: int = 600) -> LibraryView:

@@ -31,7 +31,7 @@ from coreg_desktop.ui.theme import (
     system_is_dark,
 )
 
-from .conftest import contrast, layout_problems, unnamed_controls
+from ..qtkit import contrast, layout_problems, unnamed_controls
 
 SIGNAL_TIMEOUT_MS = 10_000
 

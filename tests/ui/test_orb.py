@@ -29,7 +29,7 @@ from coreg_desktop.ui.orb import (
     orb_geometry,
 )
 
-from .conftest import contrast
+from ..qtkit import contrast
 
 # A pause (idle breath), then two breaths of inhale 4 s, hold 2 s, exhale 6 s, rest 2 s.
 BREATH = Practice(

@@ -17,7 +17,7 @@ from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
 from coreg_desktop.ui.settings_dialog import SettingsDialog, offered_voices, rate_text
 from coreg_desktop.ui.volume import gain_to_slider, slider_to_gain
 
-from .conftest import layout_problems, unnamed_controls
+from ..qtkit import layout_problems, unnamed_controls
 
 BUNDLED = VoiceInfo(DEFAULT_VOICE_ID, "piper", "Joe (US English, bundled)", "en_US", True, "Piper")
 VOICES = [

@@ -16,8 +16,10 @@ from PySide6.QtDBus import QDBusConnection
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from coreg_desktop import app as app_module
-from coreg_desktop.app import (
+from coreg_desktop.audio.mixer import Transport
+from coreg_desktop.audio.output import NullOutput
+from coreg_desktop.desktop import app as app_module
+from coreg_desktop.desktop.app import (
     READY_MESSAGE,
     Coreg,
     Notices,
@@ -25,11 +27,9 @@ from coreg_desktop.app import (
     parse_args,
     request_from_args,
 )
-from coreg_desktop.audio.mixer import Transport
-from coreg_desktop.audio.output import NullOutput
+from coreg_desktop.desktop.single_instance import InstanceServer, Request
 from coreg_desktop.practice.timeline import plan, speech_texts
 from coreg_desktop.settings import Settings
-from coreg_desktop.single_instance import InstanceServer, Request
 from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.main_window import NO_TRAY_NOTICE
 from coreg_desktop.ui.theme import _ThemeKeeper
@@ -97,7 +97,7 @@ def test_arguments_become_one_request() -> None:
 def test_start_shows_the_window_prepares_the_quick_reset_and_opens_the_stream(
     qtbot: QtBot, coreg: Coreg, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level("INFO", logger="coreg_desktop.app"):
+    with caplog.at_level("INFO", logger="coreg_desktop.desktop.app"):
         coreg.start(Request("show"), minimized=False)
         qtbot.waitUntil(lambda: READY_MESSAGE in caplog.text, timeout=120_000)
     assert coreg.main_window.isVisible()
@@ -200,7 +200,7 @@ def test_module_import_stays_light() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, coreg_desktop.app; "
+    code = ("import sys, coreg_desktop.desktop.app; "
             "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'numpy'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()

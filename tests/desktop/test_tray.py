@@ -16,8 +16,7 @@ from PySide6.QtWidgets import QSystemTrayIcon
 from pytestqt.qtbot import QtBot
 
 from coreg_desktop.audio.mixer import Transport
-from coreg_desktop.settings import Settings
-from coreg_desktop.tray import (
+from coreg_desktop.desktop.tray import (
     FLAG_HIDDEN_NOTICE,
     FLAG_NO_TRAY_NOTICE,
     IDLE_TOOLTIP,
@@ -25,6 +24,7 @@ from coreg_desktop.tray import (
     Tray,
     tooltip_text,
 )
+from coreg_desktop.settings import Settings
 from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.compact import CompactWindow
 from coreg_desktop.ui.main_window import NO_TRAY_NOTICE, MainWindow

@@ -14,7 +14,12 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from coreg_desktop.desktop_entry import ENTRY_FILE, config_home, render_entry, write_atomically
+from coreg_desktop.desktop.desktop_entry import (
+    ENTRY_FILE,
+    config_home,
+    render_entry,
+    write_atomically,
+)
 
 log = logging.getLogger(__name__)
 

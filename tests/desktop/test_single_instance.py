@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from coreg_desktop import single_instance
-from coreg_desktop.single_instance import InstanceServer, Outcome, Request
+from coreg_desktop.desktop import single_instance
+from coreg_desktop.desktop.single_instance import InstanceServer, Outcome, Request
 
 ALSA_NULL = "pcm.!default { type null }\nctl.!default { type hw card 0 }\n"
 

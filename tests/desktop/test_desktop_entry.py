@@ -11,10 +11,10 @@ from xml.dom import minidom
 
 import pytest
 
-from coreg_desktop import autostart, desktop_entry
 from coreg_desktop.cli import main
+from coreg_desktop.desktop import autostart, desktop_entry
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COMMAND = ["/opt/coreg venv/bin/coreg-desktop"]
 
 

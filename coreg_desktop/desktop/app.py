@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from coreg_desktop import single_instance
-from coreg_desktop.single_instance import Outcome, Request
+from coreg_desktop.desktop import single_instance
+from coreg_desktop.desktop.single_instance import Outcome, Request
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSocketNotifier
@@ -33,11 +33,11 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from coreg_desktop.audio.output import Output
-    from coreg_desktop.mpris import Mpris
+    from coreg_desktop.desktop.mpris import Mpris
+    from coreg_desktop.desktop.single_instance import InstanceServer
+    from coreg_desktop.desktop.tray import Tray
     from coreg_desktop.player import Player
     from coreg_desktop.settings import Settings
-    from coreg_desktop.single_instance import InstanceServer
-    from coreg_desktop.tray import Tray
     from coreg_desktop.ui.bridge import PlayerBridge
     from coreg_desktop.ui.compact import CompactWindow
     from coreg_desktop.ui.main_window import MainWindow
@@ -163,7 +163,7 @@ class Coreg:
         """Show what should be seen, then warm up in the background."""
         from PySide6.QtCore import QTimer
 
-        from coreg_desktop import autostart
+        from coreg_desktop.desktop import autostart
 
         self.qapp.setQuitOnLastWindowClosed(False)
         self.tray_shown = self.tray.show()
@@ -230,7 +230,7 @@ class Coreg:
             self.tray.open_main()
 
     def settings_changed(self, names: list[str]) -> None:
-        from coreg_desktop import autostart
+        from coreg_desktop.desktop import autostart
 
         if "start_at_login" in names:
             autostart.apply(bool(self.settings["start_at_login"]))
@@ -339,7 +339,7 @@ class Coreg:
 def make_qapplication() -> QApplication:
     from PySide6.QtWidgets import QApplication
 
-    from coreg_desktop.tray import app_icon
+    from coreg_desktop.desktop.tray import app_icon
 
     existing = QApplication.instance()
     qapp = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
@@ -364,11 +364,11 @@ def compose(
     """
     from coreg_desktop import paths
     from coreg_desktop.audio.bank import SoundBank
-    from coreg_desktop.mpris import Mpris
+    from coreg_desktop.desktop.mpris import Mpris
+    from coreg_desktop.desktop.tray import Tray
     from coreg_desktop.player import Player
     from coreg_desktop.practice.loader import load_library
     from coreg_desktop.settings import Settings
-    from coreg_desktop.tray import Tray
     from coreg_desktop.tts import make_synthesizer
     from coreg_desktop.tts.cache import ClipCache
     from coreg_desktop.tts.narrator import Narrator
@@ -426,7 +426,7 @@ def run(argv: list[str]) -> int:
                 log.warning("Coreg is not running, so there is nothing to quit.")
                 return EXIT_OK
             qapp = make_qapplication()
-            from coreg_desktop.single_instance import InstanceServer
+            from coreg_desktop.desktop.single_instance import InstanceServer
 
             listener = InstanceServer(path)
             # Without it Coreg still runs; later launches would just start their own app.

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from coreg_desktop import paths
 from coreg_desktop.audio.mixer import Transport
-from coreg_desktop.desktop_entry import ICON_SVG, asset_path, write_atomically
+from coreg_desktop.desktop.desktop_entry import ICON_SVG, asset_path, write_atomically
 from coreg_desktop.practice.timeline import format_clock
 from coreg_desktop.settings import Settings
 from coreg_desktop.ui.bridge import PlayerBridge

@@ -14,7 +14,7 @@ from PySide6.QtDBus import QDBusConnection, QDBusMessage
 from pytestqt.qtbot import QtBot
 
 from coreg_desktop.audio.mixer import Transport
-from coreg_desktop.mpris import BUS_NAME, OBJECT_PATH, PLAYER_IFACE, ROOT_IFACE, Mpris
+from coreg_desktop.desktop.mpris import BUS_NAME, OBJECT_PATH, PLAYER_IFACE, ROOT_IFACE, Mpris
 from coreg_desktop.ui.bridge import PlayerBridge
 
 
