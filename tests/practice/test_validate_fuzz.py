@@ -1,4 +1,4 @@
-"""Property tests for the practice loader.
+"""Property tests for validating practices.
 
 Whatever a person (or a broken editor) puts in a practice file, `parse_practice` either returns a
 Practice or raises PracticeError with a usable `path:line: message`, never anything else. Valid
@@ -18,16 +18,16 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, given, settings
 
 from coreg_desktop.constants import AMBIENCE_IDS
-from coreg_desktop.practice.loader import (
+from coreg_desktop.practice.model import Bell, Breathe, Cue, Pause, Practice, Say, Step
+from coreg_desktop.practice.positions import map_source
+from coreg_desktop.practice.validate import (
     BREATHE_KEYS,
     STEP_KEYS,
     TOP_KEYS,
     PracticeError,
-    _source_map,
     parse_practice,
     tomllib,
 )
-from coreg_desktop.practice.model import Bell, Breathe, Cue, Pause, Practice, Say, Step
 
 PATH = Path("/fuzz/practice.toml")
 FUZZ = settings(
@@ -76,7 +76,7 @@ KEY_NAMES = [*TOP_KEYS, *STEP_KEYS, *BREATHE_KEYS, "inhail", "titel", "junk", '"
 
 
 def assert_contract(source: str | bytes) -> Practice | None:
-    """The loader's promise, checked on any input at all."""
+    """`parse_practice`'s promise, checked on any input at all."""
     try:
         practice = parse_practice(source, PATH)
     except PracticeError as exc:
@@ -348,7 +348,7 @@ def test_structured_documents(
     write_document(top, steps, styles, w)
     source = w.text()
     tomllib.loads(source)  # the writer itself must produce valid TOML
-    scanned = _source_map(source)
+    scanned = map_source(source)
     for path, line in w.where.items():
         assert scanned.key_lines.get(path) == line, (path, source)
     assert_contract(source)
