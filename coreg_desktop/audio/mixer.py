@@ -8,6 +8,15 @@ takes no locks, does no I/O and never logs.
 Every envelope (ambience fades, ducking under the voice) is a function of the *practice frame*, not
 of block boundaries, so rendering in any block size gives the same samples. That is what lets the
 offline `render` command write exactly what `play` plays.
+
+"Allocates nothing" is meant literally, and tests/audio/test_mixer.py checks it with tracemalloc:
+every numpy operation writes into preallocated float32 scratch (`out=`), and nothing mixes dtypes,
+because a float64 operand, a cast or a broadcast makes numpy allocate a temporary buffer. float32
+holds a frame index exactly only up to 2**24 (about six minutes), so no ramp is computed from an
+absolute frame: each is a clipped function of the integer distance to its own anchor (a fade's
+start, a duck span's edge), kept in Python ints and turned into float32 only while it is shorter
+than the ramp plus one block (`_ramp`). An hour into a practice sounds as exact as its first
+second.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from __future__ import annotations
 import bisect
 import collections
 import enum
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +58,27 @@ LIMIT_KNEE = 0.9
 MAX_BLOCK = 16_384
 #: Entries of (device frame, practice frame) history kept for the audio clock.
 CLOCK_HISTORY = 256
+
+# The ramps in frames, as `Mixer._ramp` takes them.
+_AMBIENCE_FADE = seconds_to_frames(AMBIENCE_FADE_S)
+_SWITCH_FADE = seconds_to_frames(AMBIENCE_SWITCH_FADE_S)
+_DUCK_RAMP = seconds_to_frames(DUCK_RAMP_S)
+
+
+def _const(value: float) -> np.ndarray:
+    """A read-only float32 0-d array. As a ufunc operand it costs nothing, where a Python float
+    is turned into a new 0-d array on every call."""
+    a = np.array(value, dtype=np.float32)
+    a.flags.writeable = False
+    return a
+
+
+_ZERO = _const(0.0)
+_ONE = _const(1.0)
+_KNEE = _const(LIMIT_KNEE)
+_ROOM = _const(1.0 - LIMIT_KNEE)
+#: Ducking multiplies by 1 + depth * _DUCK_SLOPE: 1 at depth 0, DUCK_DB under at depth 1.
+_DUCK_SLOPE = _const(10 ** (-DUCK_DB / 20) - 1.0)
 
 BUS_VOICE = 0
 BUS_CUE = 1
@@ -107,6 +138,33 @@ class Program:
         )
 
 
+def _glide(cur: float, target: float, step: float) -> float:
+    """One step of a slider glide from `cur` toward `target`."""
+    delta = target - cur
+    return target if abs(delta) <= step else cur + math.copysign(step, delta)
+
+
+class _Scratch:
+    """A preallocated float32 work array that hands out its first `n` rows.
+
+    Slicing makes a new ndarray object (about 100 bytes) each time, and the callback asks for the
+    same block size again and again, so the view is kept and remade only when the size changes.
+    """
+
+    __slots__ = ("_base", "_n", "_view")
+
+    def __init__(self, base: np.ndarray | None = None) -> None:
+        self._base = np.zeros(MAX_BLOCK, dtype=np.float32) if base is None else base
+        self._n = 0
+        self._view = self._base[:0]
+
+    def first(self, n: int) -> np.ndarray:
+        if n != self._n:
+            self._view = self._base[:n]
+            self._n = n
+        return self._view
+
+
 class Transport(enum.Enum):
     IDLE = "idle"  # nothing loaded: silence
     PLAYING = "playing"
@@ -130,27 +188,38 @@ class Mixer:
         self.errors = 0
         self.transport = Transport.IDLE
         self._ambience_offset = 0
-        # An ambience being replaced: its loop, its loop position, and its fade-out gain.
+        # An ambience being replaced: its loop, its loop position, and how far into its fade-out.
         self._old_amb: np.ndarray | None = None
         self._old_amb_pos = 0
-        self._old_amb_gain = 0.0
+        self._old_amb_age = 0
         self._voice = voice_gain
         self._voice_target = voice_gain
         self._amb = ambience_gain
         self._amb_target = ambience_gain
-        # Transport gain: ramps toward a target; reaching 0 completes a pause/stop/seek.
+        # Transport gain: ramps from `_tfrom` toward a target, a whole 0-to-1 fade taking `_tlen`
+        # frames, `_tage` frames done; reaching 0 completes a pause/stop/seek.
         self._tgain = 0.0
         self._tgain_target = 0.0
-        self._tstep = 1.0
+        self._tfrom = 0.0
+        self._tlen = 1.0
+        self._tage = 0
         self._after_fade: tuple[str, int] | None = None
-        # Preallocated scratch.
-        self._ar = np.arange(MAX_BLOCK, dtype=np.float64)
-        self._idx = np.zeros(MAX_BLOCK, dtype=np.float64)
-        self._env = np.zeros(MAX_BLOCK, dtype=np.float64)
-        self._tmp = np.zeros(MAX_BLOCK, dtype=np.float64)
-        self._tmp2 = np.zeros(MAX_BLOCK, dtype=np.float64)
-        self._mono = np.zeros(MAX_BLOCK, dtype=np.float32)
-        self._gain = np.zeros(MAX_BLOCK, dtype=np.float32)
+        # Preallocated scratch, all float32 like the audio (see the module docstring).
+        self._ar = _Scratch(np.arange(MAX_BLOCK, dtype=np.float32))  # exact: MAX_BLOCK < 2**24
+        self._env = _Scratch()
+        self._tmp = _Scratch()
+        self._tmp2 = _Scratch()
+        self._mono = _Scratch()
+        self._gain = _Scratch()
+        frames = np.zeros((MAX_BLOCK, CHANNELS), dtype=np.float32)
+        self._frames = _Scratch(frames)
+        self._frame_channels = tuple(_Scratch(frames[:, c]) for c in range(CHANNELS))
+        self._frames2 = _Scratch(np.zeros((MAX_BLOCK, CHANNELS), dtype=np.float32))
+        # Scalar operands, filled in place: a Python number would become a new array per call.
+        self._at = np.zeros((), dtype=np.float32)
+        self._per = np.zeros((), dtype=np.float32)
+        self._gain0 = np.zeros((), dtype=np.float32)
+        self._bound = np.zeros((), dtype=np.float32)
         self._clock_dev = np.zeros(CLOCK_HISTORY, dtype=np.int64)
         self._clock_pos = np.zeros(CLOCK_HISTORY, dtype=np.int64)
         self._clock_adv = np.zeros(CLOCK_HISTORY, dtype=np.int8)
@@ -213,9 +282,12 @@ class Mixer:
     # ------------------------------------------------------------------ audio thread
 
     def render(self, out: np.ndarray) -> None:
-        """Fill `out` (frames, CHANNELS) completely. Called from the audio callback."""
+        """Fill `out` (frames, CHANNELS) float32 completely. Called from the audio callback."""
         n = out.shape[0]
         out.fill(0.0)
+        if n <= MAX_BLOCK:
+            self._render_block(out, n)
+            return
         done = 0
         while done < n:
             chunk = min(n - done, MAX_BLOCK)
@@ -249,7 +321,8 @@ class Mixer:
         if prog.end is None:
             playable = max(0, min(n, prog.known_end - self.pos))
         if playable > 0:
-            self._mix(out[:playable], playable, self.pos, self.ambience_clock, prog)
+            part = out if playable == n else out[:playable]
+            self._mix(part, playable, self.pos, self.ambience_clock, prog)
             self._stall_run = 0
         if playable < n:
             stall = n - playable
@@ -270,46 +343,82 @@ class Mixer:
         if prog.end is not None and self.pos >= prog.end and state is Transport.PLAYING:
             self.transport = Transport.FINISHED
 
+    def _ramp(self, dst: np.ndarray, n: int, dist: int, direction: int, length: int) -> float:
+        """Write ``clip((dist + direction * k) / length, 0, 1)`` for k < n into `dst`.
+
+        `dist` is the distance in frames of the block's first frame from the ramp's zero point,
+        `direction` +1 for a ramp that rises with the frame and -1 for one that falls. A block
+        lying wholly past either end is filled with that end, which is returned (1.0 or 0.0) so
+        callers can skip multiplying by it. Otherwise every distance is under `length` plus a
+        block, which float32 holds exactly, and -1.0 is returned. Either way a frame's value
+        depends on its distance alone, never on where the block starts.
+        """
+        last = dist + direction * (n - 1)
+        if min(dist, last) >= length:
+            dst.fill(1.0)
+            return 1.0
+        if max(dist, last) <= 0:
+            dst.fill(0.0)
+            return 0.0
+        at, per = self._at, self._per
+        at.fill(dist)
+        per.fill(length)
+        if direction > 0:
+            np.add(self._ar.first(n), at, out=dst)
+        else:
+            np.subtract(at, self._ar.first(n), out=dst)
+        # Division, not a multiplication by 1/length: it is correctly rounded, so a distance of
+        # `length` or more gives exactly 1.0, as a filled block does.
+        np.divide(dst, per, out=dst)
+        np.maximum(dst, _ZERO, out=dst)
+        np.minimum(dst, _ONE, out=dst)
+        return -1.0
+
+    def _stereo(self, mono: np.ndarray, n: int, scale: np.ndarray = _ONE) -> np.ndarray:
+        """`mono` (n,) times `scale`, in every channel of a scratch (n, CHANNELS) array.
+
+        Multiplying frames by ``mono[:, None]`` would make numpy buffer the broadcast: it would
+        allocate, and take twice as long as these strided writes and one contiguous operation.
+        """
+        for channel in self._frame_channels:
+            np.multiply(mono, scale, out=channel.first(n))
+        return self._frames.first(n)
+
     def _mix(self, out: np.ndarray, n: int, pos: int, amb_pos: int, prog: Program) -> None:
-        idx = self._idx[:n]
-        np.add(self._ar[:n], float(pos), out=idx)
         self._mix_sounds(out, n, pos, prog)
-        if prog.ambience is None or len(prog.ambience) == 0:
+        loop = prog.ambience
+        if loop is None or len(loop) == 0:
             return
-        env = self._env[:n]
-        tmp = self._tmp[:n]
+        env = self._env.first(n)
         # Fade in from the practice start, fade out into its end.
-        self._fade_in(env, n, amb_pos, prog)
-        if prog.end is not None:
-            np.subtract(float(prog.end), idx, out=tmp)
-            np.multiply(tmp, 1.0 / (AMBIENCE_FADE_S * SAMPLE_RATE), out=tmp)
-            np.clip(tmp, 0.0, 1.0, out=tmp)
-            np.multiply(env, tmp, out=env)
-        self._duck(env, idx, n, pos, prog)
-        self._add_ambience(out, n, amb_pos, prog.ambience, env)
+        if self._fade_in(env, n, amb_pos, prog) == 0.0 or not self._fade_out(env, n, pos, prog):
+            return
+        self._duck(env, n, pos, prog)
+        self._add_ambience(out, n, amb_pos, loop, env)
 
     def _mix_ambience_only(self, out: np.ndarray, n: int, amb_pos: int, prog: Program) -> None:
-        if prog.ambience is None or len(prog.ambience) == 0:
+        loop = prog.ambience
+        if loop is None or len(loop) == 0:
             return
-        env = self._env[:n]
-        self._fade_in(env, n, amb_pos, prog)
+        env = self._env.first(n)
+        if self._fade_in(env, n, amb_pos, prog) == 0.0:
+            return
         # What comes after a wait is always a sentence starting at the playhead, where the
         # ambience would be fully ducked; glide there now so that it does not drop 8 dB at once
-        # when the sentence arrives.
-        ramp = DUCK_RAMP_S * SAMPLE_RATE
-        depth = self._tmp2[:n]
-        np.add(self._ar[:n], self._stall_run + self._stall_depth0 * ramp, out=depth)
-        np.multiply(depth, 1.0 / ramp, out=depth)
-        np.clip(depth, 0.0, 1.0, out=depth)
-        np.multiply(depth, 10 ** (-DUCK_DB / 20) - 1.0, out=depth)
-        np.add(depth, 1.0, out=depth)
+        # when the sentence arrives. The glide starts from the depth the wait began at (to the
+        # nearest frame, so that it too is a function of whole frames).
+        depth = self._tmp2.first(n)
+        start = self._stall_run + round(self._stall_depth0 * _DUCK_RAMP)
+        self._ramp(depth, n, start, 1, _DUCK_RAMP)
+        np.multiply(depth, _DUCK_SLOPE, out=depth)
+        np.add(depth, _ONE, out=depth)
         np.multiply(env, depth, out=env)
-        self._add_ambience(out, n, amb_pos, prog.ambience, env)
+        self._add_ambience(out, n, amb_pos, loop, env)
 
     @staticmethod
     def _duck_depth_at(pos: int, prog: Program) -> float:
         """The ducking depth (0 none, 1 full) at one frame: `_duck`'s curve, for one sample."""
-        ramp = DUCK_RAMP_S * SAMPLE_RATE
+        ramp = _DUCK_RAMP
         depth = 0.0
         for start, end in prog.duck_spans:
             rise = (pos - (start - ramp)) / ramp
@@ -317,18 +426,29 @@ class Mixer:
             depth = max(depth, min(1.0, rise, fall))
         return max(0.0, depth)
 
-    def _fade_in(self, env: np.ndarray, n: int, amb_pos: int, prog: Program) -> None:
+    def _fade_in(self, env: np.ndarray, n: int, amb_pos: int, prog: Program) -> float:
         """The ambience fades in on its own clock, which keeps running while the playhead
-        waits for narration: the first thing a cold start plays is the soundscape arriving."""
-        np.add(self._ar[:n], float(amb_pos - prog.ambience_start), out=env)
-        np.multiply(env, 1.0 / (AMBIENCE_FADE_S * SAMPLE_RATE), out=env)
-        np.clip(env, 0.0, 1.0, out=env)
+        waits for narration: the first thing a cold start plays is the soundscape arriving.
+
+        Returns what `_ramp` does: 0.0 while the whole block is still silent."""
+        return self._ramp(env, n, amb_pos - prog.ambience_start, 1, _AMBIENCE_FADE)
+
+    def _fade_out(self, env: np.ndarray, n: int, pos: int, prog: Program) -> bool:
+        """Multiply `env` by the fade into the practice's end; False once the block is past it."""
+        if prog.end is None:
+            return True
+        fade = self._tmp.first(n)
+        level = self._ramp(fade, n, prog.end - pos, -1, _AMBIENCE_FADE)
+        if level < 0.0:
+            np.multiply(env, fade, out=env)
+        return level != 0.0
 
     def _mix_sounds(self, out: np.ndarray, n: int, pos: int, prog: Program) -> None:
         starts = prog.starts
         hi = bisect.bisect_left(starts, pos + n)
         j = hi - 1
         earliest = pos - prog.max_len
+        gain = self._gain0
         while j >= 0 and starts[j] >= earliest:
             sound = prog.sounds[j]
             j -= 1
@@ -336,103 +456,111 @@ class Mixer:
             b = min(pos + n, sound.end)
             if b <= a:
                 continue
-            gain = self._voice if sound.bus == BUS_VOICE else self._voice * CUE_GAIN
+            gain.fill(self._voice if sound.bus == BUS_VOICE else self._voice * CUE_GAIN)
             k = b - a
-            mono = self._mono[:k]
+            mono = self._mono.first(k)
             np.multiply(sound.data[a - sound.start : b - sound.start], gain, out=mono)
-            dst = out[a - pos : b - pos]
-            for c in range(CHANNELS):
-                dst[:, c] += mono
+            dst = out if k == n else out[a - pos : b - pos]
+            np.add(dst, self._stereo(mono, k), out=dst)
 
-    def _duck(self, env: np.ndarray, idx: np.ndarray, n: int, pos: int, prog: Program) -> None:
+    def _duck(self, env: np.ndarray, n: int, pos: int, prog: Program) -> None:
         """Multiply `env` by the ducking curve: trapezoids around narration, ramps of 300 ms."""
         spans = prog.duck_spans
         if not spans:
             return
-        ramp = DUCK_RAMP_S * SAMPLE_RATE
+        ramp = _DUCK_RAMP
         lo, hi = pos - ramp, pos + n + ramp
-        depth = self._tmp2[:n]
-        depth.fill(0.0)
-        tmp = self._tmp[:n]
+        depth = self._tmp2.first(n)
+        rise = self._tmp.first(n)
+        fall = self._gain.first(n)
         touched = False
         for start, end in spans:
             if end < lo or start > hi:
                 continue
-            touched = True
             # rising edge before the voice starts, falling edge after it ends
-            np.subtract(idx, start - ramp, out=tmp)
-            np.multiply(tmp, 1.0 / ramp, out=tmp)
-            np.clip(tmp, 0.0, 1.0, out=tmp)
-            fall = self._gain[:n]
-            np.subtract(float(end + ramp), idx, out=fall, casting="unsafe")
-            np.multiply(fall, 1.0 / ramp, out=fall)
-            np.clip(fall, 0.0, 1.0, out=fall)
-            np.minimum(tmp, fall, out=tmp)
-            np.maximum(depth, tmp, out=depth)
+            up = self._ramp(rise, n, pos - (start - ramp), 1, ramp)
+            down = self._ramp(fall, n, end + ramp - pos, -1, ramp)
+            if up == 0.0 or down == 0.0:
+                continue
+            if up == 1.0:  # past the rising edge: the curve is the falling one (or all 1)
+                curve = fall
+            elif down == 1.0:
+                curve = rise
+            else:  # the block reaches both edges
+                curve = np.minimum(rise, fall, out=rise)
+            if touched:
+                np.maximum(depth, curve, out=depth)
+            else:
+                depth[:] = curve
+                touched = True
         if not touched:
             return
-        floor = 10 ** (-DUCK_DB / 20)
-        np.multiply(depth, floor - 1.0, out=depth)
-        np.add(depth, 1.0, out=depth)
+        np.multiply(depth, _DUCK_SLOPE, out=depth)
+        np.add(depth, _ONE, out=depth)
         np.multiply(env, depth, out=env)
 
     def _add_ambience(
         self, out: np.ndarray, n: int, amb_pos: int, loop: np.ndarray, env: np.ndarray
     ) -> None:
-        gain = self._gain[:n]
-        np.multiply(env, self._amb * AMBIENCE_BASE_GAIN, out=gain, casting="unsafe")
+        """Add `loop` from `amb_pos` on (wrapping), times `env` and the slider."""
+        self._gain0.fill(self._amb * AMBIENCE_BASE_GAIN)
+        gain = self._stereo(env, n, self._gain0)
+        seg = self._looped(loop, amb_pos % len(loop), n)
+        if seg.shape[1] == CHANNELS:
+            np.multiply(gain, seg, out=gain)
+        else:  # a mono loop plays in every channel (a broadcast would allocate)
+            for c in range(CHANNELS):
+                np.multiply(gain[:, c], seg[:, 0], out=gain[:, c])
+        np.add(out, gain, out=out)
+
+    def _looped(self, loop: np.ndarray, start: int, n: int) -> np.ndarray:
+        """`n` frames of `loop` from `start` on: a view, or where the loop wraps, a copy."""
         length = len(loop)
-        start = amb_pos % length
+        if start + n <= length:
+            return loop[start : start + n]
+        frames = self._frames2.first(n)
+        block = frames if loop.shape[1] == CHANNELS else frames[:, :1]
         done = 0
         while done < n:
             take = min(n - done, length - start)
-            seg = loop[start : start + take]
-            g = gain[done : done + take]
-            dst = out[done : done + take]
-            for c in range(CHANNELS):
-                col = self._mono[:take]
-                np.multiply(seg[:, c % seg.shape[1]], g, out=col)
-                dst[:, c] += col
+            block[done : done + take] = loop[start : start + take]
             done += take
             start = 0
+        return block
 
     def _fade_old_ambience(self, out: np.ndarray, n: int) -> None:
         loop = self._old_amb
         assert loop is not None
-        env = self._env[:n]
-        step = 1.0 / (AMBIENCE_SWITCH_FADE_S * SAMPLE_RATE)
-        np.multiply(self._ar[:n], -step, out=env)
-        np.add(env, self._old_amb_gain, out=env)
-        np.clip(env, 0.0, 1.0, out=env)
-        self._add_ambience(out, n, self._old_amb_pos, loop, env)
+        env = self._env.first(n)
+        if self._ramp(env, n, _SWITCH_FADE - self._old_amb_age, -1, _SWITCH_FADE) != 0.0:
+            self._add_ambience(out, n, self._old_amb_pos, loop, env)
         self._old_amb_pos += n
-        self._old_amb_gain = float(env[n - 1]) - step
-        if self._old_amb_gain <= 0.0:
+        self._old_amb_age += n
+        if self._old_amb_age >= _SWITCH_FADE:
             self._old_amb = None
 
     def _limit(self, out: np.ndarray, n: int) -> None:
         """A memoryless soft knee above LIMIT_KNEE, so loud sliders bend instead of clipping.
 
-        Memoryless keeps it block-size independent; it only engages when a peak needs it.
+        Memoryless keeps it block-size independent; it only engages when a peak needs it. A
+        sample x becomes ``sign(x) * (min(|x|, knee) + room * tanh(max(|x| - knee, 0) / room))``:
+        exactly x below the knee, and never past full scale (the sum is under 1.0 before float32
+        rounds it).
         """
-        peak = max(float(out.max()), -float(out.min()))
-        if peak <= LIMIT_KNEE:
+        size = self._frames.first(n)
+        np.abs(out, out=size)
+        # argmax, not max(): a reduction allocates its iterator on every call.
+        if size.item(size.argmax()) <= LIMIT_KNEE:
             return
-        room = 1.0 - LIMIT_KNEE
-        excess = self._tmp[:n]
-        squeezed = self._tmp2[:n]
-        for c in range(CHANNELS):
-            x = out[:, c]
-            np.abs(x, out=excess)
-            np.subtract(excess, LIMIT_KNEE, out=excess)
-            np.maximum(excess, 0.0, out=excess)
-            np.multiply(excess, 1.0 / room, out=squeezed)
-            np.tanh(squeezed, out=squeezed)
-            np.multiply(squeezed, room, out=squeezed)
-            np.subtract(excess, squeezed, out=excess)  # how much to take off each sample
-            np.sign(x, out=squeezed)
-            np.multiply(excess, squeezed, out=excess)
-            np.subtract(x, excess, out=x, casting="unsafe")
+        soft = self._frames2.first(n)
+        np.subtract(size, _KNEE, out=soft)
+        np.maximum(soft, _ZERO, out=soft)
+        np.divide(soft, _ROOM, out=soft)
+        np.tanh(soft, out=soft)
+        np.multiply(soft, _ROOM, out=soft)
+        np.minimum(size, _KNEE, out=size)
+        np.add(size, soft, out=size)
+        np.copysign(size, out, out=out)
 
     # ------------------------------------------------------------------ transport
 
@@ -459,7 +587,7 @@ class Mixer:
                 if old is not None and arg.ambience is not old and self.pos > 0:
                     self._old_amb = old
                     self._old_amb_pos = self._ambience_offset + self.pos
-                    self._old_amb_gain = 1.0
+                    self._old_amb_age = 0
                 self._program = arg
             elif name == "pause" and self.transport is Transport.PLAYING:
                 self.transport = Transport.PAUSED
@@ -489,28 +617,39 @@ class Mixer:
 
     def _fade_to(self, target: float, seconds: float, then: tuple[str, int] | None) -> None:
         self._tgain_target = target
-        self._tstep = 1.0 / max(1.0, seconds * SAMPLE_RATE)
+        self._tfrom = self._tgain
+        self._tlen = max(1.0, seconds * SAMPLE_RATE)
+        self._tage = 0
         self._after_fade = then
 
     def _apply_transport_gain(self, out: np.ndarray, n: int) -> None:
         cur, target = self._tgain, self._tgain_target
         if cur == target:
             if cur != 1.0:
-                out *= np.float32(cur)
+                self._gain0.fill(cur)
+                np.multiply(out, self._gain0, out=out)
             self._finish_fade()
             return
-        direction = 1.0 if target > cur else -1.0
-        ramp = self._tmp[:n]
-        np.multiply(self._ar[:n], direction * self._tstep, out=ramp)
-        np.add(ramp, cur + direction * self._tstep, out=ramp)
-        np.clip(ramp, min(cur, target), max(cur, target), out=ramp)
-        gain = self._gain[:n]
-        gain[:] = ramp
-        for c in range(CHANNELS):
-            out[:, c] *= gain
-        self._tgain = float(ramp[n - 1])
-        if abs(self._tgain - target) < 1e-9:
-            self._tgain = target
+        # The fade as a function of the frames since it began (exact in float32: a fade is far
+        # shorter than 2**24 frames), so where the blocks fall does not change it.
+        origin = self._tfrom
+        self._at.fill(self._tage + 1)
+        self._per.fill(self._tlen)
+        self._gain0.fill(origin)
+        self._bound.fill(target)
+        ramp = self._tmp.first(n)
+        np.add(self._ar.first(n), self._at, out=ramp)
+        np.divide(ramp, self._per, out=ramp)
+        if target > origin:
+            np.add(ramp, self._gain0, out=ramp)
+            np.minimum(ramp, self._bound, out=ramp)
+        else:
+            np.subtract(self._gain0, ramp, out=ramp)
+            np.maximum(ramp, self._bound, out=ramp)
+        np.multiply(out, self._stereo(ramp, n), out=out)
+        self._tage += n
+        self._tgain = ramp.item(n - 1)
+        if self._tgain == target:
             self._finish_fade()
 
     def _finish_fade(self) -> None:
@@ -529,12 +668,8 @@ class Mixer:
     def _glide_done(self, n: int) -> None:
         """Move slider gains toward their targets; whole-block steps are below audibility."""
         step = n / (GAIN_GLIDE_S * SAMPLE_RATE)
-        for name in ("_voice", "_amb"):
-            cur = getattr(self, name)
-            target = getattr(self, name + "_target")
-            if cur != target:
-                delta = target - cur
-                setattr(self, name, target if abs(delta) <= step else cur + step * np.sign(delta))
+        self._voice = _glide(self._voice, self._voice_target, step)
+        self._amb = _glide(self._amb, self._amb_target, step)
 
     # ------------------------------------------------------------------ offline
 

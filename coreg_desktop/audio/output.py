@@ -6,7 +6,8 @@ well as the stream. Three rules shape it:
 * The PortAudio callback follows python-sounddevice's contract: it allocates nothing it can avoid,
   does no I/O, never logs and never blocks. It renders straight into PortAudio's buffer, always
   fills all of it (silence if the render function raises), and counts underflows and render errors
-  in plain integers that the GUI reads.
+  in plain integers that the GUI reads. A render error is logged, with its traceback, by the
+  thread that watches the output (never the callback), at most about once a second.
 * The stream must survive a lost device or a restarted sound server. A watchdog thread (never the
   callback) notices the stream dying or falling silent, closes it, re-initialises PortAudio so the
   *current* default device is found, and retries with back-off. Meanwhile it keeps rendering in
@@ -68,6 +69,9 @@ NULL_BLOCK = 1024
 #: Stream latency (seconds). Roomy enough that a Python callback on a busy two-core machine does not
 #: underflow; small enough that pause and seek still feel immediate.
 DEFAULT_LATENCY = 0.1
+#: Render errors are logged at most this often: a render function that fails in every block
+#: (about 47 a second) gives one line a second with the count, not a flood.
+RENDER_ERROR_LOG_S = 1.0
 
 SILENT_DEVICE_NAME = "none (playing silently)"
 
@@ -141,16 +145,22 @@ class _Clock:
 class _RenderGuard:
     """Calls the render function so that nothing it does can hurt the stream.
 
-    It fills the buffer with silence when the function raises and counts that. Its lock makes sure
-    two threads never render (and advance the clock) at once: the silent renderer takes over from
-    a dying stream whose last callback may still be running. The callback only ever *tries* the
-    lock, so it cannot block; nothing else (the GUI included) ever takes it.
+    It fills the buffer with silence when the function raises, counts that and keeps the latest
+    exception: assigning a reference is all the callback does, and `report` logs it later from a
+    normal thread. Its lock makes sure two threads never render (and advance the clock) at once:
+    the silent renderer takes over from a dying stream whose last callback may still be running.
+    The callback only ever *tries* the lock, so it cannot block; nothing else (the GUI included)
+    ever takes it.
     """
 
     def __init__(self) -> None:
         self.render: RenderFn | None = None
         self.errors = 0
+        self.last_error: Exception | None = None
         self.lock = threading.Lock()
+        self._reported = 0  # errors already logged
+        self._next_report = 0.0
+        self._report_lock = threading.Lock()  # reporters only; the callback never takes it
 
     def call(self, out: np.ndarray) -> None:
         """Fill all of `out`, whatever the render function does. The caller holds the lock."""
@@ -160,9 +170,33 @@ class _RenderGuard:
             return
         try:
             render(out)
-        except Exception:
+        except Exception as exc:
+            self.last_error = exc  # first: a report that sees the count sees this error too
             self.errors += 1
             out.fill(0.0)
+
+    def report(self, now: float, force: bool = False) -> None:
+        """Log the render errors since the last report, with the latest one's traceback.
+
+        Called from the thread that watches the output, never from the callback and never with
+        the render lock held. Between reports it waits RENDER_ERROR_LOG_S (unless `force`, for
+        closing), so a render function failing in every block logs about once a second.
+        """
+        with self._report_lock:
+            errors = self.errors
+            if errors == self._reported or (now < self._next_report and not force):
+                return
+            exc = self.last_error
+            new = errors - self._reported
+            self._reported = errors
+            self._next_report = now + RENDER_ERROR_LOG_S
+        log.error(
+            "Rendering audio failed %d time(s) since the last report (%d in all); "
+            "those blocks played as silence",
+            new,
+            errors,
+            exc_info=exc,
+        )
 
 
 class _SilentRenderer:
@@ -250,15 +284,17 @@ class NullOutput:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            if not self._awake.wait(0.5):
-                continue
-            wait = self._silent.run_due(time.monotonic())
+            wait = 0.0
+            if self._awake.wait(0.5):
+                wait = self._silent.run_due(time.monotonic())
+            self._guard.report(time.monotonic())
             self._stop.wait(wait)
 
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=2.0)
+        self._guard.report(time.monotonic(), force=True)
 
     def frames_rendered(self) -> int:
         return self._clock.rendered()
@@ -411,6 +447,7 @@ class SoundDeviceOutput:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=3.0)
         self._drop_stream(wait=True)
+        self._guard.report(time.monotonic(), force=True)
 
     def frames_rendered(self) -> int:
         return self._clock.rendered()
@@ -467,6 +504,9 @@ class SoundDeviceOutput:
         while not self._stop.is_set():
             try:
                 wait = self._tick(time.monotonic())
+                # Render errors of the callback or of the silent renderer: logged here, outside
+                # the render lock, since the callback may not log.
+                self._guard.report(time.monotonic())
             except Exception:  # the watchdog must outlive anything
                 log.exception("Audio watchdog hiccup")
                 wait = RETRY_FIRST_S

@@ -62,6 +62,37 @@ def test_any_block_size_renders_the_same_samples() -> None:
     assert mixer.transport is Transport.FINISHED
 
 
+def test_an_hour_in_renders_the_same_samples_as_the_first_seconds() -> None:
+    """float32 holds frame indices exactly only up to 2**24 (six minutes), so the envelopes must
+    not be computed from absolute frames: the same practice an hour later (its ambience loop
+    fitting a whole number of times into the hour) must give the same samples, in any block
+    size."""
+    hour = 3600 * SR
+    loop = ambience(2.0)
+    assert hour % len(loop) == 0
+
+    def practice(offset: int) -> Program:
+        sounds = [
+            Scheduled(offset + SR // 2, sine(1.3), BUS_VOICE),
+            Scheduled(offset + 2 * SR, sine(0.4, 660), BUS_CUE),
+            Scheduled(offset + int(2.5 * SR), sine(2.0, 330), BUS_VOICE),
+        ]
+        return Program.build(sounds, loop, offset + 6 * SR, offset + 6 * SR, ambience_start=offset)
+
+    reference = Mixer().render_program(practice(0), block=4096)
+    mixer = Mixer()
+    mixer.load(practice(hour), start=hour)
+    out = np.zeros_like(reference)
+    rng = np.random.default_rng(1)
+    pos = 0
+    while pos < len(out):
+        k = min(int(rng.integers(1, 3000)), len(out) - pos)
+        mixer.render(out[pos : pos + k])
+        pos += k
+    np.testing.assert_array_equal(out, reference)
+    assert mixer.transport is Transport.FINISHED
+
+
 def test_ambience_ducks_about_8_db_under_the_voice_with_300ms_ramps() -> None:
     out = Mixer().render_program(program())
     free = rms_db(out[int(3.6 * SR) : int(4.4 * SR)])
@@ -221,3 +252,102 @@ def test_switching_ambience_crossfades_without_a_jump() -> None:
     assert abs(float(after[0, 0]) - level) < 0.01
     assert np.abs(np.diff(after[:, 0])).max() < 1e-3
     assert float(after[-1, 0]) < 0 and mixer._old_amb is None
+
+
+def test_rendering_allocates_nothing_per_block() -> None:
+    """The callback contract: `render` allocates no buffer per block, whatever paths it takes.
+
+    numpy reports its buffers to tracemalloc, so one temporary array of a block (8 KB) shows in
+    the traced peak. The practice is a realistic one: sentences grouped into duck spans, cue
+    tones, a stereo ambience loop that wraps. The warm-up runs every path once (so that what the
+    mixer keeps, such as counters leaving Python's small-int cache, is in the baseline): the
+    limiter, a wait for narration, an ambience switch, a pause and a slider change. The measured
+    blocks run them all again, and the ducking and the fade into the end besides.
+    """
+    import tracemalloc
+
+    block = 1024
+
+    def at(seconds: float) -> int:
+        return int(seconds * SR)
+
+    def voice(start: float, seconds: float, amp: float = 0.3, freq: float = 220.0) -> Scheduled:
+        return Scheduled(at(start), sine(seconds, freq, amp), BUS_VOICE)
+
+    def cue(start: float, amp: float = 0.3) -> Scheduled:
+        return Scheduled(at(start), sine(0.4, 880.0, amp), BUS_CUE)
+
+    # Voice and cue together sum past 1.2 at 0.5 s and 21 s: the limiter's work.
+    opening = [voice(0.2, 1.3, amp=0.95), cue(0.5, amp=0.9)]
+    first = [*opening, cue(3.5), voice(4.0, 2.5), voice(7.3, 2.5, freq=247.0), cue(11.0),
+             voice(12.8, 2.5), voice(16.1, 1.8, freq=262.0)]
+    rest = [cue(19.0), voice(20.0, 2.5, amp=0.95), cue(21.0, amp=0.9), voice(23.3, 2.7),
+            cue(28.0), voice(29.0, 2.0), voice(31.8, 2.2), voice(35.0, 1.5), cue(38.0)]
+    loop_a, loop_b = ambience(5.0, seed=1), ambience(3.3, seed=2)
+    # Narration arrives late twice (at 2 s and at 18 s), and the ambience changes twice.
+    opened = Program.build(opening, loop_a, at(2.0), None)
+    partial = Program.build(first, loop_a, at(18.0), None)
+    partial_b = Program.build(first, loop_b, at(18.0), None, ambience_start=at(1.0))
+    complete = Program.build(first + rest, loop_b, at(40.0), at(40.0), ambience_start=at(1.0))
+    switched = Program.build(first + rest, loop_a, at(40.0), at(40.0), ambience_start=at(24.0))
+    assert len(complete.duck_spans) >= 4
+
+    measured = 2000
+    heard = np.zeros((measured * block, 2), dtype=np.float32)
+    warm = np.zeros((block, 2), dtype=np.float32)
+    tracemalloc.start()
+    try:
+        mixer = Mixer()  # after start(), so what it holds and later replaces is all traced
+        mixer.load(opened)
+        for i in range(200):
+            if i == 20:
+                mixer.pause()
+            elif i == 30:
+                mixer.resume()
+            elif i == 90:
+                mixer.set_gains(voice=0.9, ambience=1.1)
+            elif i == 120:  # waiting since block 108
+                mixer.update(partial)
+            elif i == 125:
+                mixer.update(partial_b)
+            mixer.render(warm)
+        assert mixer.stalled_frames > 0 and mixer._old_amb is None
+        waited = mixer.stalled_frames
+        baseline = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        updated = False
+        half = 0
+        for m in range(measured):
+            if m == 300:
+                mixer.pause()
+            elif m == 330:
+                mixer.resume()
+            elif m == 500:
+                mixer.seek(mixer.pos - 2 * SR)
+            elif m == 800:
+                mixer.set_gains(voice=0.8, ambience=1.2)
+            elif m == 1100:
+                mixer.update(switched)
+            if not updated and mixer.stalled_frames > waited + SR:
+                mixer.update(complete)
+                updated = True
+            mixer.render(heard[m * block : (m + 1) * block])
+            if m == measured // 2 - 1:
+                half = tracemalloc.get_traced_memory()[0]
+        end, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    # Every path ran: the wait, the switch, the limiter, the fade into the end.
+    assert updated and mixer.program is switched and mixer._old_amb is None
+    assert 0.9 < float(np.abs(heard).max()) <= 1.0
+    assert mixer.transport is Transport.FINISHED
+    assert not heard[-block:].any()
+    # What is left is Python objects: views, and ints and floats of the mixer's state. A few of
+    # those change size as they go (a counter leaving the small-int cache when the practice
+    # ends), so "no growth" allows a few dozen bytes; a leak of even one object per block would
+    # be 16,000 or more.
+    print(f"traced after warm-up {baseline} B; peak +{peak - baseline} B; "
+          f"last 1,000 blocks {end - half:+d} B")
+    assert peak - baseline <= 1024, f"render allocated {peak - baseline} bytes at its peak"
+    assert end - half <= 128, f"traced memory grew by {end - half} bytes over 1,000 blocks"

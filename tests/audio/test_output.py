@@ -6,6 +6,8 @@ and the plugin at a socket that does not exist, so PortAudio finds nothing to op
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +45,44 @@ class Counter:
         self.frames += len(out)
         if self.fail_every and self.calls % self.fail_every == 0:
             raise ValueError("render bug")
+
+
+class FlakySource:
+    """A render function whose voice source fails on some blocks, like a mixer bug would.
+
+    At each call it notes whether the buffer it is handed still holds what the previous block
+    left in it. NullOutput renders into one buffer, so that is the block the output handed out:
+    0.25 after a good block, and it must be silence after a failed one.
+    """
+
+    def __init__(self, fail_every: int) -> None:
+        self.fail_every = fail_every
+        self.calls = 0
+        self.failed_before: list[bool] = []  # per call: did the previous call fail?
+        self.handed_out: list[float] = []  # per call: the largest sample the previous one left
+
+    def __call__(self, out: np.ndarray) -> None:
+        if self.calls:
+            self.failed_before.append(self.calls % self.fail_every == 0)
+            self.handed_out.append(float(np.abs(out).max()))
+        self.calls += 1
+        out.fill(0.25)  # half-written when the failure comes: the output must not play it
+        if self.calls % self.fail_every == 0:
+            self.mix_voice(self.calls)
+
+    def mix_voice(self, block: int) -> None:
+        raise KeyError(f"sentence clip for block {block} is missing")
+
+
+def render_error_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    name = output_mod.__name__
+    return [r for r in caplog.records if r.name == name and r.levelno == logging.ERROR]
+
+
+def reported_count(record: logging.LogRecord) -> int:
+    match = re.search(r"failed (\d+) time", record.getMessage())
+    assert match, record.getMessage()
+    return int(match.group(1))
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
@@ -113,6 +153,94 @@ def test_a_render_function_that_raises_is_counted_and_does_not_stop_the_output()
         out.close()
     assert errors >= 3
     assert render.calls >= 12  # it kept calling after the failures
+
+
+def test_render_errors_play_silence_and_are_logged_with_their_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger=output_mod.__name__)
+    source = FlakySource(fail_every=4)
+    out = NullOutput()
+    out.start(source)
+    try:
+        # The audio keeps flowing: the clock advances past the failures, which are counted.
+        assert wait_for(lambda: out.render_errors >= 3 and bool(render_error_records(caplog)))
+        assert out.frames_rendered() >= 12 * 1024
+        assert wait_for(lambda: out.position_frames() > 0)
+        logged_by = {r.threadName for r in render_error_records(caplog)}
+    finally:
+        out.close()
+    assert logged_by == {"coreg-null-output"}, "logged by the output's thread"
+    assert out.render_errors == source.calls // 4
+    # What the output handed on after each block: silence for the failed ones, intact otherwise.
+    assert any(source.failed_before) and not all(source.failed_before)
+    for failed, level in zip(source.failed_before, source.handed_out, strict=True):
+        assert level == (0.0 if failed else 0.25)
+    # The log line carries the traceback: the exception's text and where it was raised.
+    records = render_error_records(caplog)
+    assert records[0].exc_info is not None
+    assert "those blocks played as silence" in caplog.text
+    assert "sentence clip for block" in caplog.text
+    assert "in mix_voice" in caplog.text and "Traceback" in caplog.text
+    # Every failure is accounted for once, the last ones by close().
+    assert sum(reported_count(r) for r in records) == out.render_errors
+
+
+def test_a_render_function_failing_in_every_block_is_not_logged_per_block(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger=output_mod.__name__)
+    out = NullOutput()
+    out.start(Counter(fail_every=1))
+    try:
+        time.sleep(1.5)
+    finally:
+        out.close()
+    records = render_error_records(caplog)
+    assert out.render_errors > 50  # ~47 blocks a second, all failed
+    # About one line a second (the first at once, the next a second later, the rest at close),
+    # each with how many blocks failed.
+    assert 2 <= len(records) <= 3
+    assert max(reported_count(r) for r in records) > 20  # a line stands for many blocks
+    assert sum(reported_count(r) for r in records) == out.render_errors
+    assert all("render bug" in (r.exc_text or "") for r in records)
+
+
+def test_the_stream_callback_never_logs_render_errors_itself(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger=output_mod.__name__)
+    out = SoundDeviceOutput()
+    out._guard.render = Counter(fail_every=2)
+    callback = out._make_callback(out._generation)
+    when = SimpleNamespace(outputBufferDacTime=10.05, currentTime=10.0)
+    buf = np.zeros((1024, CHANNELS), dtype=np.float32)
+    for _ in range(10):
+        callback(buf, len(buf), when, SimpleNamespace(output_underflow=False))
+    assert out.render_errors == 5
+    assert caplog.records == [], "the callback must not log"
+    # The watchdog's report, from a normal thread: one line for the five, with the traceback.
+    out._guard.report(time.monotonic())
+    out._guard.report(time.monotonic())  # nothing new: nothing logged
+    records = render_error_records(caplog)
+    assert len(records) == 1 and reported_count(records[0]) == 5
+    assert "render bug" in caplog.text and "in __call__" in caplog.text
+
+
+@pytest.mark.usefixtures("no_sound_device")
+def test_the_watchdog_logs_render_errors_while_playing_silently(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger=output_mod.__name__)
+    out = SoundDeviceOutput()
+    out.start(Counter(fail_every=3))
+    try:
+        assert wait_for(lambda: bool(render_error_records(caplog)))
+        logged_by = {r.threadName for r in render_error_records(caplog)}
+    finally:
+        out.close()
+    assert logged_by == {"coreg-audio-watchdog"}
+    assert "render bug" in caplog.text
 
 
 def test_the_stream_callback_fills_the_whole_buffer_whatever_render_does() -> None:
