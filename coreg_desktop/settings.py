@@ -1,162 +1,431 @@
-"""User settings: a declarative option table, loaded leniently and saved atomically.
+"""User settings: a declarative option table and the one service that owns their values.
 
-A settings file edited by hand can be wrong. A wrong value costs one clear line naming the file and
-the key, and that option alone falls back to its default; the file itself is never overwritten
-until the user changes a setting, so nothing they wrote is lost.
+Three promises shape this module:
+
+* **Nothing a person wrote is lost.** A wrong value in a hand-edited file costs one clear line
+  naming the file and the key, and that option alone falls back to its default; the value stays
+  in the file until the person changes that setting. A file that is not JSON at all is moved
+  aside (``settings.json.corrupt-<time>``), never silently overwritten.
+* **Two writers never overwrite each other.** The desktop app and a ``config set`` in a terminal
+  may both save. A save locks the file, reloads it, and writes back only the keys this process
+  changed, so a volume slider released in the app keeps the name a terminal set a second ago.
+* **Everyone hears about a change.** Subscribers (plain callables, given the changed keys) are
+  told after ``set``, ``unset`` and after ``reload`` finds that another process changed the file.
+
+Keys are dotted and stable (``volume.voice``); later features add theirs under the same scheme.
+Files written by the first releases (``voice_volume``, ``tray_click_opens_window`` …) are migrated
+as they are read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import fcntl
 import json
 import logging
+import math
 import os
-import tempfile
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coreg_desktop import paths
+from coreg_desktop import files, paths
+from coreg_desktop.constants import AMBIENCE_IDS
 
 log = logging.getLogger(__name__)
+
+Subscriber = Callable[[list[str]], None]
+
+
+class SettingError(ValueError):
+    """A key or value that the option table does not allow; the message is one plain line."""
 
 
 @dataclass(frozen=True)
 class Option:
-    name: str
+    key: str
     type: type
     default: Any
     doc: str
-    check: Callable[[Any], bool] | None = None
+    #: Inclusive range for numbers.
+    range: tuple[float, float] | None = None
+    #: The allowed values, for strings that are one of a few.
+    choices: tuple[str, ...] | None = None
+    #: Longest text, for free strings.
+    max_length: int | None = None
+
+    def allowed(self) -> str:
+        """What a valid value looks like, for messages."""
+        if self.choices is not None:
+            return "one of " + ", ".join(f'"{c}"' if c else '"" (empty)' for c in self.choices)
+        if self.range is not None:
+            lo, hi = self.range
+            return f"a number from {_num(lo)} to {_num(hi)}"
+        if self.type is bool:
+            return "true or false"
+        if self.max_length is not None:
+            return f"text of at most {self.max_length} characters, without control characters"
+        return "text"
 
 
-def _unit(value: float) -> bool:
-    return 0.0 <= value <= 1.0
-
+#: Names are spoken and shown; they must not carry control characters or pages of text.
+NAME_MAX = 60
+TRAY_CLICK_CHOICES = ("quick-reset", "open")
 
 OPTIONS: tuple[Option, ...] = (
-    Option("name", str, "", "Your first name, used gently in some practices. Empty: not used."),
-    Option("safe_person", str, "", "Someone who feels safe to you, for 'A Safe Person'."),
-    Option("voice", str, "", "Narration voice id; empty means the bundled Piper voice."),
-    Option("rate", float, 1.0, "Speaking rate: 1.0 normal, lower is slower.",
-           lambda v: 0.6 <= v <= 1.5),
-    Option("voice_volume", float, 0.9, "Voice volume, 0 to 1.", _unit),
-    Option("ambience_volume", float, 0.7, "Ambience volume, 0 to 1.", _unit),
-    Option("ambience", str, "", "Ambience for every practice; empty: each practice's own."),
-    Option("captions", bool, True, "Show what is being said."),
+    Option("name", str, "", "Your first name, used gently in some practices; empty: not used.",
+           max_length=NAME_MAX),
+    Option("safe_person.name", str, "",
+           "Someone who feels safe to you, for 'A Safe Person'; empty: not used.",
+           max_length=NAME_MAX),
+    Option("voice", str, "", "Narration voice id (see `voices`); empty: the default voice.",
+           max_length=200),
+    Option("rate", float, 1.0, "Speaking rate: 1.0 is normal, lower is slower.",
+           range=(0.6, 1.5)),
+    Option("ambience", str, "",
+           "Soundscape for every practice; empty: each practice's own.",
+           choices=("", *AMBIENCE_IDS)),
+    Option("volume.voice", float, 0.9, "Voice volume, 0 to 1.", range=(0.0, 1.0)),
+    Option("volume.ambience", float, 0.7, "Soundscape volume, 0 to 1.", range=(0.0, 1.0)),
+    Option("captions", bool, True, "Show the words being spoken."),
     Option("reduced_motion", bool, False, "The orb glows instead of changing size."),
-    Option("tray_click_opens_window", bool, False,
-           "A click on the tray icon opens Coreg instead of starting a quick reset."),
+    Option("tray.click", str, "quick-reset",
+           "What a click on the tray icon does: start the quick reset, or open Coreg.",
+           choices=TRAY_CLICK_CHOICES),
     Option("start_at_login", bool, False, "Start Coreg in the tray when you log in."),
 )
-OPTION_NAMES = {o.name: o for o in OPTIONS}
+OPTION_KEYS: dict[str, Option] = {o.key: o for o in OPTIONS}
+
+#: Keys of the first releases, and how their values read under today's keys.
+LEGACY_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "voice_volume": ("volume.voice", lambda v: v),
+    "ambience_volume": ("volume.ambience", lambda v: v),
+    "tray_click_opens_window": (
+        "tray.click", lambda v: ("open" if v else "quick-reset") if isinstance(v, bool) else v
+    ),
+    "safe_person": ("safe_person.name", lambda v: v),
+}
 
 
 def settings_path() -> Path:
     return paths.config_dir() / "settings.json"
 
 
+def migrate(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Today's keys for a file written by any release; a today's key wins over its legacy one."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in LEGACY_KEYS:
+            new_key, convert = LEGACY_KEYS[key]
+            if new_key not in data:
+                out[new_key] = convert(value)
+        else:
+            out[key] = value
+    return out
+
+
+def check(option: Option, value: Any) -> Any:
+    """`value` as the option's type, or SettingError with one line saying what is allowed."""
+    ok: bool
+    if option.type is bool:
+        ok = isinstance(value, bool)
+    elif option.type is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok:
+            value = float(value)
+            ok = math.isfinite(value)
+    else:
+        ok = isinstance(value, option.type)
+    if ok and option.range is not None:
+        lo, hi = option.range
+        ok = lo <= value <= hi
+    if ok and option.choices is not None:
+        ok = value in option.choices
+    if ok and option.type is str and option.choices is None:
+        ok = not any(ord(c) < 32 or ord(c) == 127 for c in value)
+        if ok and option.max_length is not None:
+            ok = len(value) <= option.max_length
+    if not ok:
+        raise SettingError(f"{option.key}: {_show(value)} is not allowed; use {option.allowed()}")
+    return value
+
+
+def parse(option: Option, text: str) -> Any:
+    """A value typed in a terminal (`config set`), in the forms `config get` prints."""
+    if option.type is bool:
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise SettingError(f'{option.key}: "{text}" is not allowed; use true or false')
+    if option.type is float:
+        try:
+            number = float(text)
+        except ValueError:
+            raise SettingError(
+                f'{option.key}: "{text}" is not a number; use {option.allowed()}'
+            ) from None
+        return check(option, number)
+    return check(option, text)
+
+
+def format_value(value: Any) -> str:
+    """How `config get` prints a value: booleans as true/false, numbers and strings bare."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _num(value)
+    return str(value)
+
+
+def unknown_key(key: str) -> SettingError:
+    close = difflib.get_close_matches(key, list(OPTION_KEYS), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else " (see `config list`)"
+    return SettingError(f'no setting called "{key}"{hint}')
+
+
+def option(key: str) -> Option:
+    found = OPTION_KEYS.get(key)
+    if found is None:
+        raise unknown_key(key)
+    return found
+
+
 class Settings:
-    def __init__(self, values: dict[str, Any] | None = None, path: Path | None = None) -> None:
-        self._values: dict[str, Any] = {o.name: o.default for o in OPTIONS}
-        self._extra: dict[str, Any] = {}  # keys from a newer version: kept, never dropped
+    """The settings owner: typed values over OPTIONS, with subscribers and merging saves.
+
+    Thread-safe: the desktop's watcher, a view and a worker may use it at once. Subscribers are
+    called outside the lock, on the thread that made the change.
+    """
+
+    def __init__(
+        self, values: Mapping[str, Any] | None = None, path: Path | None = None
+    ) -> None:
         self.path = path or settings_path()
+        self._lock = threading.RLock()
+        self._values: dict[str, Any] = {o.key: o.default for o in OPTIONS}
+        self._dirty: set[str] = set()  # changed here, not yet saved
+        self._subscribers: list[Subscriber] = []
+        #: One line per thing wrong with the file, from the last load or reload.
         self.problems: list[str] = []
-        for key, value in (values or {}).items():
-            self._set_loaded(key, value)
+        for key, value in migrate(values or {}).items():
+            if key in OPTION_KEYS:
+                self._values[key] = check(OPTION_KEYS[key], value)
 
-    def __getitem__(self, name: str) -> Any:
-        return self._values[name]
+    # ------------------------------------------------------------------ reading
 
-    def get(self, name: str) -> Any:
-        return self._values[name]
+    def __getitem__(self, key: str) -> Any:
+        return self.get(key)
 
-    def set(self, name: str, value: Any) -> None:
-        option = OPTION_NAMES[name]
-        value = _coerce(option, value)
-        if value is None:
-            raise ValueError(f"{name}: {option.doc}")
-        self._values[name] = value
+    def get(self, key: str) -> Any:
+        option(key)
+        with self._lock:
+            return self._values[key]
+
+    def text(self, key: str) -> str:
+        value = self.get(key)
+        assert isinstance(value, str), key
+        return value
+
+    def number(self, key: str) -> float:
+        value = self.get(key)
+        assert isinstance(value, float), key
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = self.get(key)
+        assert isinstance(value, bool), key
+        return value
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self._values)
+        with self._lock:
+            return dict(self._values)
 
-    def _set_loaded(self, key: str, value: Any) -> None:
-        option = OPTION_NAMES.get(key)
-        if option is None:
-            self._extra[key] = value
+    def is_default(self, key: str) -> bool:
+        return bool(self.get(key) == OPTION_KEYS[key].default)
+
+    def placeholder_values(self) -> dict[str, str | None]:
+        """What `{name}` and `{safe_person}` in practice texts become."""
+        return {
+            "name": self.text("name") or None,
+            "safe_person": self.text("safe_person.name") or None,
+        }
+
+    # ------------------------------------------------------------------ changing
+
+    def set(self, key: str, value: Any) -> bool:
+        """Validate and set one value; True if it changed. Raises SettingError."""
+        return bool(self.update({key: value}))
+
+    def update(self, changes: Mapping[str, Any]) -> list[str]:
+        """Set several values at once (all or none); subscribers hear once. Returns changed keys."""
+        checked = {key: check(option(key), value) for key, value in changes.items()}
+        with self._lock:
+            changed = [k for k, v in checked.items() if self._values[k] != v]
+            for key, value in checked.items():
+                self._values[key] = value
+                self._dirty.add(key)
+        self._tell(changed)
+        return changed
+
+    def unset(self, key: str) -> bool:
+        """Back to the default: the key leaves the file at the next save."""
+        opt = option(key)
+        with self._lock:
+            changed = self._values[key] != opt.default
+            self._values[key] = opt.default
+            self._dirty.add(key)
+        self._tell([key] if changed else [])
+        return changed
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call `subscriber(keys)` after each change; returns a function that unsubscribes."""
+        with self._lock:
+            self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def _tell(self, keys: list[str]) -> None:
+        if not keys:
             return
-        coerced = _coerce(option, value)
-        if coerced is None:
-            self.problems.append(
-                f"{self.path}: setting {key!r} has an unusable value {value!r}; "
-                f"using {option.default!r} ({option.doc})"
-            )
-            return
-        self._values[key] = coerced
+        with self._lock:
+            subscribers = list(self._subscribers)
+        ordered = [o.key for o in OPTIONS if o.key in keys]
+        for subscriber in subscribers:
+            try:
+                subscriber(ordered)
+            except Exception:  # one broken listener must not stop the others hearing
+                log.exception("A settings subscriber failed on %s", ", ".join(ordered))
+
+    # ------------------------------------------------------------------ the file
 
     @classmethod
     def load(
         cls, path: Path | None = None, report: Callable[[str], None] | None = None
     ) -> Settings:
-        path = path or settings_path()
+        """Read the file leniently; each problem is one line, reported and kept in `problems`."""
         settings = cls(path=path)
-        try:
-            raw = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return settings
-        except (OSError, UnicodeDecodeError) as exc:
-            settings.problems.append(f"{path}: cannot read settings ({exc}); using defaults")
-            raw = ""
-        if raw.strip():
-            try:
-                data = json.loads(raw)
-                if not isinstance(data, dict):
-                    raise ValueError("the file must hold a JSON object")
-            except ValueError as exc:
-                line = getattr(exc, "lineno", 1)
-                settings.problems.append(
-                    f"{path}:{line}: settings file is not valid JSON ({exc}); using defaults"
-                )
-                data = {}
-            for key, value in data.items():
-                settings._set_loaded(key, value)
-        for problem in settings.problems:
-            (report or log.warning)(problem)
+        settings.reload(report=report, notify=False)
         return settings
 
-    def save(self) -> None:
-        """Write atomically: a crash mid-save leaves the old file, never half of a new one."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {**self._extra, **self._values}
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=self.path.parent)
+    def reload(
+        self, report: Callable[[str], None] | None = None, notify: bool = True
+    ) -> list[str]:
+        """Take in what another process saved; values changed here and not yet saved are kept.
+
+        Returns (and tells subscribers) the keys whose value changed.
+        """
+        with self._lock, self._file_lock():
+            data, problems = self._read_file()
+            fresh = {o.key: o.default for o in OPTIONS}
+            for key, value in data.items():
+                opt = OPTION_KEYS.get(key)
+                if opt is None:
+                    continue  # a newer version's key: kept in the file, not used here
+                try:
+                    fresh[key] = check(opt, value)
+                except SettingError as exc:
+                    problems.append(f"{self.path}: {exc}; using {_show(opt.default)} for now")
+            changed = []
+            for key, value in fresh.items():
+                if key in self._dirty:
+                    continue
+                if self._values[key] != value:
+                    self._values[key] = value
+                    changed.append(key)
+            self.problems = problems
+        for problem in problems:
+            (report or log.warning)(problem)
+        if notify:
+            self._tell(changed)
+        return changed
+
+    def save(self) -> list[str]:
+        """Write the keys changed here into the file as it is now; returns the keys written.
+
+        The file is locked, re-read and merged, so a change another process saved since this
+        one loaded is kept. Raises OSError when the folder cannot be written; the values stay
+        changed in memory (and dirty, so a later save may still succeed).
+        """
+        with self._lock:
+            dirty = sorted(self._dirty)
+            if not dirty:
+                return []
+            with self._file_lock():
+                data, _problems = self._read_file()
+                for key in dirty:
+                    if self._values[key] == OPTION_KEYS[key].default:
+                        data.pop(key, None)
+                    else:
+                        data[key] = self._values[key]
+                text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+                files.atomic_write(self.path, text, mode=files.PRIVATE_FILE)
+            self._dirty.clear()
+            return dirty
+
+    def _read_file(self) -> tuple[dict[str, Any], list[str]]:
+        """The file's (migrated) contents; a file that cannot be used is moved aside first."""
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2, sort_keys=True)
-                fh.write("\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}, []
+        except OSError as exc:
+            return {}, [self._move_aside(f"cannot be read ({exc.strerror or exc})")]
+        try:
+            text = raw.decode("utf-8")
+            data = json.loads(text) if text.strip() else {}
+            if not isinstance(data, dict):
+                raise ValueError("it must hold a JSON object")
+        except ValueError as exc:
+            return {}, [self._move_aside(f"is not valid settings ({_first_line(exc)})")]
+        return migrate(data), []
 
-    def placeholder_values(self) -> dict[str, str | None]:
-        return {"name": self["name"] or None, "safe_person": self["safe_person"] or None}
+    def _move_aside(self, why: str) -> str:
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        try:
+            os.replace(self.path, aside)
+        except OSError as exc:
+            return (f"{self.path} {why}, and could not be moved aside ({exc.strerror or exc}); "
+                    "using the default settings")
+        return f"{self.path} {why}; it was moved to {aside.name} and the defaults are used"
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """An advisory lock beside the file, so two processes never interleave a merge."""
+        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, files.PRIVATE_FILE)
+        except OSError:
+            yield  # a read-only config folder: nothing can be written, so nothing to guard
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
 
-def _coerce(option: Option, value: Any) -> Any:
-    """The value as the option's type, or None when it cannot honestly be one."""
-    if option.type is bool:
-        ok = isinstance(value, bool)
-    elif option.type is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        value = float(value) if ok else value
-        ok = ok and value == value and abs(value) != float("inf")
-    else:
-        ok = isinstance(value, option.type)
-    if not ok:
-        return None
-    if option.check is not None and not option.check(value):
-        return None
-    return value
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "…"
+        return json.dumps(shown, ensure_ascii=False)
+    return repr(value)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from coreg_desktop.audio.ambience import AMBIENCES
-from coreg_desktop.settings import OPTIONS, Settings
+from coreg_desktop.settings import NAME_MAX, OPTIONS, Settings
 from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
 from coreg_desktop.ui.theme import set_role
 from coreg_desktop.ui.volume import SLIDER_MAX, gain_to_slider, slider_to_gain
@@ -52,9 +52,6 @@ SAFE_PERSON_HELP = (
 REDUCED_MOTION_HELP = "The orb glows brighter and softer instead of growing and shrinking."
 TRAY_CLICK_HELP = "Otherwise one click on the tray icon starts a quick reset straight away."
 LOGIN_HELP = "Coreg waits quietly in the tray, ready when you need it."
-
-#: Text length limits: a name is a name, and placeholders are read aloud.
-NAME_MAX = 40
 
 #: Values for the ambience picker: "" follows each practice, "none" is silence.
 AMBIENCE_CHOICES: tuple[tuple[str, str], ...] = (
@@ -141,7 +138,7 @@ class SettingsDialog(QDialog):
         about = self._section(col, "About you")
         self.name_edit = self._line_edit(about, "Your first name", "name", NAME_HELP)
         self.safe_person_edit = self._line_edit(
-            about, "A safe person", "safe_person", SAFE_PERSON_HELP
+            about, "A safe person", "safe_person.name", SAFE_PERSON_HELP
         )
 
         # -- voice
@@ -168,7 +165,7 @@ class SettingsDialog(QDialog):
             "Voice volume",
             0,
             SLIDER_MAX,
-            gain_to_slider(float(settings["voice_volume"])),
+            gain_to_slider(settings.number("volume.voice")),
             _volume_text,
         )
         self.ambience_volume_slider, self.ambience_volume_value = self._slider(
@@ -176,7 +173,7 @@ class SettingsDialog(QDialog):
             "Ambience volume",
             0,
             SLIDER_MAX,
-            gain_to_slider(float(settings["ambience_volume"])),
+            gain_to_slider(settings.number("volume.ambience")),
             _volume_text,
         )
         self.ambience_combo = QComboBox()
@@ -193,10 +190,10 @@ class SettingsDialog(QDialog):
         # -- display
         display = self._section(col, "While you practise")
         self.captions_check = self._check(
-            display, "Show captions of what is being said", "captions"
+            display, "Show captions of what is being said", settings.flag("captions")
         )
         self.reduced_motion_check = self._check(
-            display, "Reduce motion", "reduced_motion", REDUCED_MOTION_HELP
+            display, "Reduce motion", settings.flag("reduced_motion"), REDUCED_MOTION_HELP
         )
 
         # -- tray and start-up
@@ -204,11 +201,11 @@ class SettingsDialog(QDialog):
         self.tray_click_check = self._check(
             tray,
             "Clicking the tray icon opens Coreg",
-            "tray_click_opens_window",
+            settings.text("tray.click") == "open",
             TRAY_CLICK_HELP,
         )
         self.start_at_login_check = self._check(
-            tray, "Start Coreg when I log in", "start_at_login", LOGIN_HELP
+            tray, "Start Coreg when I log in", settings.flag("start_at_login"), LOGIN_HELP
         )
         col.addStretch(1)
 
@@ -363,10 +360,12 @@ class SettingsDialog(QDialog):
         box.addWidget(slider)
         return slider, value_label
 
-    def _check(self, box: QVBoxLayout, text: str, key: str, help_text: str = "") -> QCheckBox:
+    def _check(
+        self, box: QVBoxLayout, text: str, checked: bool, help_text: str = ""
+    ) -> QCheckBox:
         self._gap(box)
         check = QCheckBox(text)
-        check.setChecked(bool(self.settings[key]))
+        check.setChecked(checked)
         check.setAccessibleName(text)
         box.addWidget(check)
         if help_text:
@@ -424,23 +423,25 @@ class SettingsDialog(QDialog):
         """What each control shows, in control terms (slider positions, combo data)."""
         return {
             "name": self.name_edit.text().strip(),
-            "safe_person": self.safe_person_edit.text().strip(),
+            "safe_person.name": self.safe_person_edit.text().strip(),
             "voice": self.voice_combo.currentData(),
             "rate": self.rate_slider.value(),
-            "voice_volume": self.voice_volume_slider.value(),
-            "ambience_volume": self.ambience_volume_slider.value(),
+            "volume.voice": self.voice_volume_slider.value(),
+            "volume.ambience": self.ambience_volume_slider.value(),
             "ambience": self.ambience_combo.currentData(),
             "captions": self.captions_check.isChecked(),
             "reduced_motion": self.reduced_motion_check.isChecked(),
-            "tray_click_opens_window": self.tray_click_check.isChecked(),
+            "tray.click": self.tray_click_check.isChecked(),
             "start_at_login": self.start_at_login_check.isChecked(),
         }
 
     def _value_for(self, key: str, shown: Any) -> Any:
         if key == "rate":
             return round(shown / 100, 2)
-        if key in ("voice_volume", "ambience_volume"):
+        if key in ("volume.voice", "volume.ambience"):
             return slider_to_gain(shown)
+        if key == "tray.click":
+            return "open" if shown else "quick-reset"
         return shown
 
     def pending_changes(self) -> dict[str, Any]:
@@ -448,7 +449,7 @@ class SettingsDialog(QDialog):
         now = self._snapshot()
         changes: dict[str, Any] = {}
         for option in OPTIONS:
-            key = option.name
+            key = option.key
             if key not in now or now[key] == self._initial[key]:
                 continue
             value = self._value_for(key, now[key])
@@ -464,12 +465,10 @@ class SettingsDialog(QDialog):
         changes = self.pending_changes()
         previous = {key: self.settings[key] for key in changes}
         try:
-            for key, value in changes.items():
-                self.settings.set(key, value)
+            self.settings.update(changes)
             self.settings.save()
         except (OSError, ValueError) as exc:
-            for key, value in previous.items():
-                self.settings.set(key, value)
+            self.settings.update(previous)
             log.error("could not save settings: %s", exc)
             self._show_save_problem(str(exc))
             return
