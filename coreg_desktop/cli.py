@@ -20,10 +20,15 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from coreg_desktop import __version__, paths
-from coreg_desktop.constants import AMBIENCE_IDS, SAMPLE_RATE
+from coreg_desktop.constants import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from coreg_desktop.core import Core
+    from coreg_desktop.practice.model import Practice
+    from coreg_desktop.practice.timeline import State
 
 log = logging.getLogger("coreg_desktop")
 
@@ -80,6 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("doctor", help="check sound devices, voices and storage")
 
+    p = sub.add_parser("config", help="show or change settings")
+    config = p.add_subparsers(dest="config_command", parser_class=_Parser, required=True,
+                              metavar="{list,get,set,unset}")
+    q = config.add_parser("list", help="every setting with its value, default and meaning")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q = config.add_parser("get", help="print one setting's value")
+    q.add_argument("key")
+    q = config.add_parser("set", help="change a setting")
+    q.add_argument("key")
+    q.add_argument("value")
+    q = config.add_parser("unset", help="put a setting back to its default")
+    q.add_argument("key")
+
     p = sub.add_parser("install-desktop-entry",
                        help="add Coreg (with a Quick reset action) to your desktop's launcher")
     p.add_argument("--uninstall", action="store_true", help="remove the entry and icons again")
@@ -89,51 +107,41 @@ def build_parser() -> argparse.ArgumentParser:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _library() -> Any:
-    from coreg_desktop.practice.loader import load_library
-
-    library = load_library(report=lambda line: print(line, file=sys.stderr))
-    for line in library.overrides:
-        print(line, file=sys.stderr)
-    return library
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
-def _practice(library: Any, practice_id: str) -> Any:
-    practice = library.get(practice_id)
-    if practice is None:
-        close = library.closest(practice_id)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise BadInput(f'no practice named "{practice_id}"{hint}')
-    return practice
+def _core(voice: str | None = None) -> Core:
+    """The engine, with the user's settings; problems with their files are one line each."""
+    from coreg_desktop.core import Core
+    from coreg_desktop.settings import Settings
+
+    if voice:
+        _check_voice(voice)
+    return Core(Settings.load(report=_say), voice=voice, on_notice=_say, report=_say)
+
+
+def _practice(core: Core, practice_id: str) -> Practice:
+    from coreg_desktop.core import UnknownPractice
+
+    try:
+        return core.practice(practice_id)
+    except UnknownPractice as exc:
+        raise BadInput(str(exc)) from exc
 
 
 def _ambience_choice(args: argparse.Namespace) -> str | None:
+    from coreg_desktop.core import UnknownAmbience, check_ambience
+
     if getattr(args, "no_ambient", False):
         return "none"
     name = getattr(args, "ambience", None)
     if name is None:
         return None
-    if name not in AMBIENCE_IDS:
-        close = difflib.get_close_matches(name, AMBIENCE_IDS, n=1)
-        choices = ", ".join(AMBIENCE_IDS)
-        hint = f'; did you mean "{close[0]}"?' if close else f"; choose from {choices}"
-        raise BadInput(f'no ambience named "{name}"{hint}')
-    return str(name)
-
-
-def _narrator(voice: str | None, settings: Any) -> Any:
-    from coreg_desktop.tts import make_synthesizer
-    from coreg_desktop.tts.cache import ClipCache
-    from coreg_desktop.tts.narrator import Narrator
-
-    chosen = voice if voice is not None else (settings["voice"] or None)
-    if voice:
-        _check_voice(voice)
-    synth = make_synthesizer(chosen)
-    if synth is None:
-        print("No narration voice is available; the practice will show captions and play "
-              "soft tones instead.", file=sys.stderr)
-    return Narrator(synth, ClipCache(paths.narration_cache_dir()), rate=settings["rate"])
+    try:
+        return check_ambience(str(name))
+    except UnknownAmbience as exc:
+        raise BadInput(str(exc)) from exc
 
 
 def _check_voice(voice: str) -> None:
@@ -148,12 +156,6 @@ def _check_voice(voice: str) -> None:
     close = difflib.get_close_matches(voice, [v.id for v in list_voices()], n=2)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise BadInput(f'no voice named "{voice}"{hint} (see `coreg-desktop voices`)')
-
-
-def _settings() -> Any:
-    from coreg_desktop.settings import Settings
-
-    return Settings.load(report=lambda line: print(line, file=sys.stderr))
 
 
 def _check_writable(path: Path) -> None:
@@ -179,11 +181,12 @@ def _check_writable(path: Path) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    library = _library()
-    practices = library.all
+    from coreg_desktop.practice.timeline import practice_minutes
+
+    practices = _core().library.all
     if args.json:
         rows = [
-            {"id": p.id, "title": p.title, "minutes": p.minutes, "summary": p.summary,
+            {"id": p.id, "title": p.title, "minutes": practice_minutes(p), "summary": p.summary,
              "tags": list(p.tags)}
             for p in practices
         ]
@@ -191,23 +194,19 @@ def cmd_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     width = max((len(p.id) for p in practices), default=0)
     for p in practices:
-        print(f"{p.id:<{width}}  {p.minutes:>4.1f} min  {p.title} — {p.summary}")
+        print(f"{p.id:<{width}}  {practice_minutes(p):>4.1f} min  {p.title} — {p.summary}")
     return EXIT_OK
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from coreg_desktop.audio.bank import SoundBank
     from coreg_desktop.audio.wav import write_wav
-    from coreg_desktop.session import SessionOptions, render_practice
 
     _check_writable(args.output)
-    practice = _practice(_library(), args.id)
     ambience = _ambience_choice(args)
-    settings = _settings()
-    narrator = _narrator(args.voice, settings)
-    options = SessionOptions(settings.placeholder_values(), ambience, settings["rate"])
+    core = _core(args.voice)
+    practice = _practice(core, args.id)
     started = time.perf_counter()
-    audio = render_practice(practice, narrator, SoundBank(paths.ambience_cache_dir()), options)
+    audio = core.render(practice, ambience)
     try:
         write_wav(args.output, audio)
     except OSError as exc:
@@ -220,69 +219,78 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_play(args: argparse.Namespace) -> int:
     if not args.no_gui:
-        return _run_gui(["--practice", args.id])
+        args.practice = args.id
+        return _run_gui(args)
     from coreg_desktop.audio.output import load_portaudio_in_background
-    from coreg_desktop.practice.timeline import plan, speech_texts
 
     ambience = _ambience_choice(args)
-    practice = _practice(_library(), args.id)
+    core = _core(args.voice)
+    practice = _practice(core, args.id)
     load_portaudio_in_background()
-    settings = _settings()
-    narrator = _narrator(args.voice, settings)
     # The first sound is what a person in distress waits for, and an uncached voice is the
     # longest road to it: start loading it before anything else (the imports below included).
-    texts = speech_texts(plan(practice, settings.placeholder_values(), settings["rate"]))
-    if texts and not narrator.cached(texts[0]):
+    narrator = core.narrator
+    first = core.first_text(practice)
+    if first is not None and not narrator.cached(first):
         threading.Thread(target=narrator.warm_up, name="coreg-voice", daemon=True).start()
 
-    from coreg_desktop.audio.bank import SoundBank
-    from coreg_desktop.player import Player
-    from coreg_desktop.session import SessionOptions
+    from coreg_desktop.events import Ended, EndReason, PhaseChanged
 
-    player = Player(
-        narrator,
-        SoundBank(paths.ambience_cache_dir()),
-        voice_volume=settings["voice_volume"],
-        ambience_volume=settings["ambience_volume"],
-        on_notice=lambda msg: print(msg, file=sys.stderr),
-    )
+    player = core.player
     # The slow steps overlap: the stream opens (PortAudio enumerates devices, slowly) while the
     # practice is loaded into the mixer and the voice loads, so the stream's very first block
     # is already the practice.
     opener = threading.Thread(target=player.open, name="coreg-open-output", daemon=True)
     opener.start()
-    options = SessionOptions(settings.placeholder_values(), ambience, settings["rate"])
+    wake = threading.Event()  # an end, or a signal
     interrupted = threading.Event()
+    ended: list[Ended] = []
+    progress = _Progress(practice.title)
+
+    def on_event(event: object) -> None:
+        if isinstance(event, PhaseChanged):
+            progress.phase(event.state)
+        elif isinstance(event, Ended):
+            ended.append(event)
+            wake.set()
 
     def on_signal(_sig: int, _frame: FrameType | None) -> None:
         interrupted.set()
+        wake.set()
 
     previous = signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    progress = _Progress(practice.title)
+    player.events.subscribe(on_event)
     try:
-        session = player.play(practice, options)
+        session = core.play(practice, ambience)
         opener.join()
-        while not session.finished:
-            if interrupted.is_set():
-                progress.clear()
-                print("Stopping gently…", file=sys.stderr)
-                session.stop(fade_s=1.0)
-                session.wait_stopped(timeout=3.0)
-                break
+        while not wake.wait(_Progress.REDRAW_S if progress.tty else None):
             progress.show(session.state())
-            time.sleep(0.1)
-        else:
+        if interrupted.is_set() and not ended:
+            progress.clear()
+            print("Stopping gently…", file=sys.stderr)
+            session.stop(fade_s=1.0)
+            session.wait_stopped(timeout=3.0)
+        elif ended and ended[0].reason is EndReason.COMPLETED:
+            session.wait_stopped(timeout=1.0)
             progress.show(session.state())
             progress.done()
     finally:
         signal.signal(signal.SIGINT, previous)
-        player.close()
+        core.close()
+    if ended and ended[0].reason is EndReason.FAILED:
+        return EXIT_BUG
     return EXIT_OK
 
 
 class _Progress:
-    """A one-line terminal progress bar; plain caption lines when stdout is not a terminal."""
+    """A one-line terminal progress bar; plain caption lines when stdout is not a terminal.
+
+    The lines follow the player's phase events; the bar is redrawn on a short timer, because it
+    shows the clock ticking, not because anything is learnt from it.
+    """
+
+    REDRAW_S = 0.1
 
     def __init__(self, title: str) -> None:
         self.title = title
@@ -290,28 +298,40 @@ class _Progress:
         self._last_caption: str | None = None
         self._last_phase = ""
 
-    def show(self, state: Any) -> None:
-        from coreg_desktop.practice.timeline import format_clock
-
+    @staticmethod
+    def _phase_text(state: State) -> str:
         phase = state.phase_label
         if state.cycles:
             phase = f"{phase} ({state.cycle}/{state.cycles})"
-        if not self.tty:
-            line = state.caption if state.caption and state.caption != self._last_caption else None
-            if line:
-                print(f"[{format_clock(state.t)}] {line}", flush=True)
-                self._last_caption = state.caption
-            elif phase and phase != self._last_phase and not state.caption:
-                print(f"[{format_clock(state.t)}] {phase}", flush=True)
-            self._last_phase = phase
+        return phase
+
+    def phase(self, state: State) -> None:
+        """A new span began (called on the event thread): a line for a log or a pipe."""
+        if self.tty:
             return
+        from coreg_desktop.practice.timeline import format_clock
+
+        phase = self._phase_text(state)
+        line = state.caption if state.caption and state.caption != self._last_caption else None
+        if line:
+            print(f"[{format_clock(state.t)}] {line}", flush=True)
+            self._last_caption = state.caption
+        elif phase and phase != self._last_phase and not state.caption:
+            print(f"[{format_clock(state.t)}] {phase}", flush=True)
+        self._last_phase = phase
+
+    def show(self, state: State) -> None:
+        if not self.tty:
+            return
+        from coreg_desktop.practice.timeline import format_clock
+
         cols = shutil.get_terminal_size((80, 20)).columns
         frac = min(1.0, state.t / state.total) if state.total else 0.0
         bar_w = 20
         filled = int(frac * bar_w)
         bar = "█" * filled + "░" * (bar_w - filled)
         clock = f"{format_clock(state.t)}/{format_clock(state.total)}"
-        text = phase or (state.caption or "")
+        text = self._phase_text(state) or (state.caption or "")
         line = f"{bar} {clock}  {text}"
         sys.stdout.write("\r" + line[: cols - 1].ljust(cols - 1))
         sys.stdout.flush()
@@ -373,14 +393,71 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_gui(argv: Sequence[str]) -> int:
+def cmd_config(args: argparse.Namespace) -> int:
+    from coreg_desktop import settings as settings_mod
+    from coreg_desktop.settings import OPTIONS, SettingError, Settings, format_value
+
+    settings = Settings.load(report=_say)
+    command = args.config_command
+    try:
+        if command == "list":
+            rows = [
+                {"key": o.key, "value": settings[o.key], "default": o.default,
+                 "description": o.doc}
+                for o in OPTIONS
+            ]
+            if args.json:
+                print(json.dumps(rows, indent=2, ensure_ascii=False))
+                return EXIT_OK
+            width = max(len(o.key) for o in OPTIONS)
+            for row in rows:
+                value = format_value(row["value"])
+                shown = f'"{value}"' if isinstance(row["value"], str) else value
+                default = "" if row["value"] == row["default"] else (
+                    f"  (default {format_value(row['default']) or '(empty)'})")
+                print(f"{row['key']:<{width}}  {shown}{default}")
+                print(f"{'':<{width}}  {row['description']}")
+            return EXIT_OK
+        option = settings_mod.option(args.key)
+        if command == "get":
+            print(format_value(settings[option.key]))
+            return EXIT_OK
+        if command == "set":
+            settings.set(option.key, settings_mod.parse(option, args.value))
+        else:
+            settings.unset(option.key)
+    except SettingError as exc:
+        raise BadInput(str(exc)) from exc
+    try:
+        settings.save()
+    except OSError as exc:
+        raise BadInput(f"cannot save {settings.path} ({exc.strerror or exc})") from exc
+    if option.key == "start_at_login":
+        from coreg_desktop.desktop import autostart
+
+        try:
+            autostart.apply(settings.flag("start_at_login"))
+        except OSError as exc:
+            raise BadInput(f"cannot change the autostart entry ({exc.strerror or exc})") from exc
+    return EXIT_OK
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    """The desktop app, or a request handed to the one already running.
+
+    A practice asked for is checked here, before anything starts or is handed over, so a typo
+    gets the same one line and exit 2 whether or not Coreg is running.
+    """
+    practice_id = getattr(args, "practice", None)
+    if practice_id:
+        _practice(_core(), practice_id)
     try:
         from coreg_desktop.desktop.app import run
     except ImportError as exc:
         raise BadInput(
             f"the desktop window is not available ({exc}); try `coreg-desktop play ID --no-gui`"
         ) from exc
-    return run(list(argv))
+    return run(args)
 
 
 COMMANDS = {
@@ -389,6 +466,7 @@ COMMANDS = {
     "play": cmd_play,
     "voices": cmd_voices,
     "doctor": cmd_doctor,
+    "config": cmd_config,
     "install-desktop-entry": cmd_install_desktop_entry,
 }
 
@@ -427,8 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
-            gui_args = [a for a in argv if a != "--debug"]
-            return _run_gui(gui_args)
+            return _run_gui(args)
         return COMMANDS[args.command](args)
     except BadInput as exc:
         print(f"coreg-desktop: {exc}", file=sys.stderr)

@@ -22,3 +22,6 @@ PLACEHOLDERS: tuple[str, ...] = ("name", "safe_person")
 def seconds_to_frames(seconds: float) -> int:
     """Round once, here, so that timeline, mixer and render agree to the sample."""
     return round(seconds * SAMPLE_RATE)
+
+#: The practice a tray click starts, prepared at start-up so it needs no synthesis.
+QUICK_RESET_ID = "quick-reset"

@@ -1,9 +1,10 @@
 """The playback service: one output stream, one mixer, and the session playing through them.
 
-Both front ends use it: `play --no-gui` in the terminal and the desktop app. It keeps a single
-stream open across practices (a Bluetooth or HDMI sink that wakes up late would otherwise clip the
-first syllable) and can prepare a practice's narration ahead of time, so the tray's quick reset
-needs no synthesis when it is clicked. It knows nothing of Qt.
+Both front ends use it, through the core: `play --no-gui` in the terminal and the desktop app. It
+keeps a single stream open across practices (a Bluetooth or HDMI sink that wakes up late would
+otherwise clip the first syllable) and can prepare a practice's narration ahead of time, so the
+tray's quick reset needs no synthesis when it is clicked. Its sessions announce what happens on
+`events`. It knows nothing of Qt.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections.abc import Callable
 from coreg_desktop.audio.bank import SoundBank
 from coreg_desktop.audio.mixer import Mixer, Transport
 from coreg_desktop.audio.output import Output, open_output
-from coreg_desktop.practice.model import Practice
-from coreg_desktop.practice.timeline import State, plan, speech_texts
-from coreg_desktop.session import Session, SessionOptions
+from coreg_desktop.events import EventBus, Started
+from coreg_desktop.practice.timeline import State
+from coreg_desktop.session import Session
+from coreg_desktop.sources import ProgramSource
 from coreg_desktop.tts.narrator import Narrator
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,9 @@ class Player:
         self._output = output
         self._output_lock = threading.Lock()
         self._on_notice = on_notice
+        self.events = EventBus()
         self.session: Session | None = None
+        self._sessions = 0
         self._started = False
         self._closed = threading.Event()
         self._standby_lock = threading.Lock()
@@ -114,36 +118,40 @@ class Player:
         return output.latency_frames() if output is not None and self._started else 0
 
     def close(self) -> None:
+        """Fade out what plays, close the stream, and deliver the last events."""
         self._closed.set()
-        if self.session is not None and self.mixer.transport is Transport.PLAYING:
-            self.session.stop(fade_s=0.3)
-            self.session.wait_stopped(timeout=1.0)
+        session = self.session
+        if session is not None and not session.ended:
+            session.stop(fade_s=0.3)
+            session.wait_stopped(timeout=1.0)
         if self._output is not None:
             self._output.close()
+        self.events.flush()
+        self.events.close()
 
     # ------------------------------------------------------------------ preparation
 
     def prepare(
         self,
-        practice: Practice,
-        options: SessionOptions,
+        name: str,
+        texts: list[str],
+        ambience: str,
         cancel: threading.Event | None = None,
         on_ready: Callable[[], None] | None = None,
     ) -> threading.Thread:
-        """Synthesize a practice's narration and load its ambience and cues in the background,
-        so that playing it needs no synthesis (the tray's quick reset after start-up).
+        """Synthesize these texts and load an ambience and the cues in the background, so that
+        playing them needs no synthesis (the tray's quick reset after start-up).
 
         `cancel` stops the work between sentences, so quitting never waits for a whole practice;
         `on_ready` is called (on the worker) once everything is cached.
         """
-        texts = speech_texts(plan(practice, options.values, options.rate))
         stop = cancel if cancel is not None else threading.Event()
 
         def work() -> None:
             try:
                 self.narrator.warm_up()
                 if not stop.is_set():
-                    self.bank.ambience(options.ambience or practice.ambience)
+                    self.bank.ambience(ambience)
                 for key in ("bell", "inhale", "hold", "exhale", "rest"):
                     self.bank.cue(key)
                 for text in texts:
@@ -152,31 +160,37 @@ class Player:
                     if self.narrator.available:
                         self.narrator.clip(text)
             except Exception:  # a voice that fails here fails visibly when played
-                log.exception("Preparing %s in the background failed", practice.id)
+                log.exception("Preparing %s in the background failed", name)
                 return
             if on_ready is not None:
                 on_ready()
 
-        thread = threading.Thread(target=work, name=f"coreg-prepare-{practice.id}", daemon=True)
+        thread = threading.Thread(target=work, name=f"coreg-prepare-{name}", daemon=True)
         thread.start()
         return thread
 
     # ------------------------------------------------------------------ transport
 
-    def play(
-        self,
-        practice: Practice,
-        options: SessionOptions,
-        on_change: Callable[[], None] | None = None,
-    ) -> Session:
+    def play(self, source: ProgramSource, ambience: str | None = None) -> Session:
+        """Play a source now (fading out whatever plays); `ambience` overrides its own."""
         previous = self.session
-        if previous is not None and self.mixer.transport in (Transport.PLAYING, Transport.PAUSED):
+        if previous is not None and not previous.ended:
             previous.stop(fade_s=SWITCH_FADE_S)
             previous.wait_stopped(timeout=SWITCH_FADE_S + 0.5)
+        self._sessions += 1
         session = Session(
-            practice, self.narrator, self.bank, self.mixer, self.latency_frames, options, on_change
+            source,
+            self.narrator,
+            self.bank,
+            self.mixer,
+            self.latency_frames,
+            ambience=ambience,
+            emit=self.events.emit,
+            number=self._sessions,
+            on_notice=self._on_notice,
         )
         self.session = session
+        self.events.emit(Started(session.number, source.id, source.title))
         with self._standby_lock:
             output = self._output
             if output is not None and self._only_silence_queued(output):
@@ -217,20 +231,8 @@ class Player:
     def transport(self) -> Transport:
         return self.mixer.transport
 
-    @property
-    def playing(self) -> bool:
-        return self.session is not None and self.mixer.transport is Transport.PLAYING
-
     def state(self) -> State | None:
-        """The current practice at the audio clock's position, or None when nothing is loaded."""
+        """The current session at the audio clock's position, or None when nothing is loaded."""
         if self.session is None:
             return None
         return self.session.state()
-
-    def wait_until_finished(self, poll: float = 0.1, timeout: float | None = None) -> bool:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.session is not None and not self.session.finished:
-            if deadline is not None and time.monotonic() > deadline:
-                return False
-            time.sleep(poll)
-        return True

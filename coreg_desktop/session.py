@@ -1,13 +1,19 @@
-"""One practice being played: plan it, keep narration ahead of the playhead, drive the mixer.
+"""One session: a program source being played through the shared mixer, and what it announces.
 
-The session never counts time itself. Its position is the mixer's heard position (the practice
+The session never counts time itself. Its position is the mixer's heard position (the program
 frame reaching the listener's ears, via the output's latency), and its state is the timeline's
 `state_at` that position.
 
-Streaming: the first sentence is synthesized first and the program is loaded at once, with the
-playhead held until that clip exists. A worker thread synthesizes the rest in order of need and
-swaps in a longer program after each clip, so playback starts after one short line, not after the
-whole practice.
+Streaming: the source's first items are planned at once and the program is loaded with the
+playhead held until the first sentence's clip exists. A narration worker synthesizes the rest in
+order of need (and asks the source for more when what is laid out runs short), swapping in a
+longer program after each clip; so playback starts after one short line, not after the whole
+practice, and a source of open length simply keeps growing.
+
+Events: a monitor thread sleeps until the next moment the timeline changes (the next span
+boundary, computed from the audio clock) and announces the new phase, and the end once it has
+been heard. Controls announce pause, resume and stop as they happen. `Ended` comes exactly once,
+whatever ends the session.
 """
 
 from __future__ import annotations
@@ -15,24 +21,33 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 
 from coreg_desktop.audio.bank import SoundBank
 from coreg_desktop.audio.mixer import BUS_CUE, BUS_VOICE, Mixer, Program, Scheduled, Transport
 from coreg_desktop.constants import SAMPLE_RATE, seconds_to_frames
-from coreg_desktop.practice.model import Practice
+from coreg_desktop.events import (
+    Ended,
+    EndReason,
+    Event,
+    PhaseChanged,
+    PlayState,
+    PlayStateChanged,
+)
 from coreg_desktop.practice.timeline import (
     FAILED,
+    TAIL_S,
     Item,
     State,
     Timeline,
     compile_timeline,
-    plan,
-    speech_texts,
+    estimate_seconds,
 )
+from coreg_desktop.sources import ProgramSource
 from coreg_desktop.tts.base import SynthesisError
 from coreg_desktop.tts.narrator import Narrator
 
@@ -40,38 +55,77 @@ log = logging.getLogger(__name__)
 
 #: Longest an uncached ambience waits for the first sentence before it is made anyway.
 FIRST_WORDS_WAIT_S = 5.0
+#: A source of open length is asked for more while less than this lies ahead of the playhead.
+LOOKAHEAD_S = 30.0
+#: The end counts as heard this close to the last frame (the tail is silence anyway).
+END_SLACK_FRAMES = SAMPLE_RATE // 20
+#: The monitor never sleeps longer than this while playing: a guard against an audio clock that
+#: runs a little slower than the wall clock it is estimated by, not a poll.
+MONITOR_MAX_WAIT_S = 2.0
+#: Nor shorter than this, so a boundary reached a hair late never spins.
+MONITOR_MIN_WAIT_S = 0.005
+#: Bounds a source that claims to be finite but never ends, when rendering to a file.
+RENDER_MAX_CHUNKS = 10_000
+
+Emit: TypeAlias = Callable[[Event], None]
 
 
 @dataclass(frozen=True)
 class SessionOptions:
-    values: Mapping[str, str | None] | None = None  # placeholder values: name, safe_person
-    ambience: str | None = None  # None: the practice's own; "none": silence
+    """What the listener's settings make of a practice: the one product of the settings rule."""
+
+    values: dict[str, str | None] = field(default_factory=dict)  # {name}, {safe_person}
+    ambience: str | None = None  # None: the source's own; "none": silence
     rate: float = 1.0
 
 
 class Composer:
-    """Turns a practice plus whatever clips exist into a timeline and a mixer program.
+    """Turns a source's items plus whatever clips exist into a timeline and a mixer program.
 
     Shared by live playback and offline rendering, which is why the two produce the same samples.
     """
 
     def __init__(
         self,
-        practice: Practice,
+        source: ProgramSource,
         narrator: Narrator,
         bank: SoundBank,
-        options: SessionOptions,
+        ambience: str | None = None,
     ) -> None:
-        self.practice = practice
+        self.source = source
         self.narrator = narrator
         self.bank = bank
-        self.options = options
-        self.items: list[Item] = plan(practice, options.values, options.rate)
-        self.texts = speech_texts(self.items)
+        self.items: list[Item] = []
+        self.ended = False  # the source has no more items
+        self._texts: dict[str, None] = {}
         self.clips: dict[str, np.ndarray | None] = {}  # None: synthesis failed
-        self.ambience_id = options.ambience or practice.ambience
+        self.ambience_id = ambience or source.ambience
         self.ambience: np.ndarray | None = None
         self.ambience_start = 0
+
+    @property
+    def texts(self) -> list[str]:
+        """Every distinct text to voice so far, in the order it is first needed."""
+        return list(self._texts)
+
+    def pending_texts(self) -> list[str]:
+        return [t for t in self._texts if t not in self.clips]
+
+    def extend(self) -> bool:
+        """Ask the source for more; True if anything changed."""
+        if self.ended:
+            return False
+        chunk = self.source.next_items()
+        for item in chunk.items:
+            self.items.append(item)
+            for text in item.texts:
+                self._texts.setdefault(text, None)
+        self.ended = chunk.last
+        return bool(chunk.items) or chunk.last
+
+    def planned_seconds(self) -> float:
+        """How long the items given so far take, tail excluded (more may follow them)."""
+        return estimate_seconds(self.items) - TAIL_S
 
     def synthesize(self, text: str) -> None:
         try:
@@ -87,7 +141,13 @@ class Composer:
         return FAILED if clip is None else len(clip)
 
     def compose(self) -> tuple[Timeline, Program]:
-        timeline = compile_timeline(self.items, self._frames, self.narrator.available)
+        timeline = compile_timeline(
+            self.items,
+            self._frames,
+            self.narrator.available,
+            ended=self.ended,
+            total_hint_s=self.source.estimated_seconds(),
+        )
         sounds: list[Scheduled] = []
         for sound in timeline.sounds:
             if sound.bus == "voice":
@@ -102,25 +162,29 @@ class Composer:
         )
         return timeline, program
 
-    def synthesize_all(self) -> None:
-        for text in self.texts:
-            if text not in self.clips:
-                self.synthesize(text)
 
-
-def render_practice(
-    practice: Practice, narrator: Narrator, bank: SoundBank, options: SessionOptions
+def render_source(
+    source: ProgramSource, narrator: Narrator, bank: SoundBank, ambience: str | None = None
 ) -> np.ndarray:
-    """The whole practice as (frames, 2) float32: exactly what `play` plays, sample for sample."""
-    composer = Composer(practice, narrator, bank, options)
+    """The whole program as (frames, 2) float32: exactly what `play` plays, sample for sample."""
+    if source.estimated_seconds() is None:
+        raise ValueError(f"{source.id} has no end, so it cannot be written to a file")
+    composer = Composer(source, narrator, bank, ambience)
+    for _ in range(RENDER_MAX_CHUNKS):
+        composer.extend()
+        if composer.ended:
+            break
+    else:
+        raise ValueError(f"{source.id} did not end")
     composer.ambience = bank.ambience(composer.ambience_id)
-    composer.synthesize_all()
+    for text in composer.pending_texts():
+        composer.synthesize(text)
     _, program = composer.compose()
     return Mixer().render_program(program)
 
 
 class Session:
-    """Plays one practice through a shared mixer.
+    """Plays one program source through a shared mixer, and announces what happens.
 
     It needs only the output's latency (to know what is being heard), asked for lazily, so a
     session can be loaded before the stream has finished opening and its first block is the voice.
@@ -128,25 +192,39 @@ class Session:
 
     def __init__(
         self,
-        practice: Practice,
+        source: ProgramSource,
         narrator: Narrator,
         bank: SoundBank,
         mixer: Mixer,
         latency_frames: Callable[[], int],
-        options: SessionOptions | None = None,
-        on_change: Callable[[], None] | None = None,
+        ambience: str | None = None,
+        emit: Emit | None = None,
+        number: int = 0,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
-        self.practice = practice
+        self.source = source
+        self.number = number
         self.mixer = mixer
         self._latency_frames = latency_frames
-        self._composer = Composer(practice, narrator, bank, options or SessionOptions())
-        self._on_change = on_change
+        self._composer = Composer(source, narrator, bank, ambience)
+        self._emit = emit or (lambda _event: None)
+        self._on_notice = on_notice
         self._stop = threading.Event()
         self._first_words = threading.Event()  # the first sentence is in the mixer (or none)
+        self._narrated = threading.Event()  # the narration worker has nothing more to do
         self._lock = threading.Lock()  # worker threads only; the audio thread never takes it
-        self._worker: threading.Thread | None = None
+        self._wake = threading.Condition(threading.Lock())  # monitor and worker wake-ups
+        self._extend_wanted = False
+        self._play_state = PlayState.PLAYING
+        self._ended = False
+        self.end_reason: EndReason | None = None
+        self.heard_seconds = 0.0  # final once ended
         self.timeline: Timeline = compile_timeline([], lambda _t: None)
         self.started_at = 0.0
+
+    @property
+    def id(self) -> str:
+        return self.source.id
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -154,32 +232,57 @@ class Session:
         """Begin at once; narration and ambience arrive as they are ready."""
         self.started_at = time.monotonic()
         composer = self._composer
+        composer.extend()
         composer.ambience = composer.bank.ambience_if_ready(composer.ambience_id)
         self.timeline, program = composer.compose()
         self.mixer.load(program)
-        self._worker = threading.Thread(target=self._prepare, name="coreg-narration", daemon=True)
-        self._worker.start()
+        threading.Thread(target=self._narrate, name="coreg-narration", daemon=True).start()
+        threading.Thread(target=self._monitor, name="coreg-session", daemon=True).start()
         if composer.ambience is None and composer.ambience_id != "none":
             threading.Thread(
                 target=self._load_late_ambience, name="coreg-ambience", daemon=True
             ).start()
 
-    def _prepare(self) -> None:
+    def _narrate(self) -> None:
+        """Voice what is planned, in order; ask the source for more when the monitor says so."""
         composer = self._composer
         try:
-            for text in composer.texts:
+            while not self._stop.is_set():
+                pending = composer.pending_texts()
+                if pending:
+                    composer.synthesize(pending[0])
+                    self._publish()
+                    self._first_words.set()
+                    continue
+                self._first_words.set()
+                if composer.ended:
+                    if not composer.items or self.timeline.complete:
+                        return
+                    self._publish()  # laid out in full now: the program learns its end
+                    return
+                with self._wake:
+                    while not self._extend_wanted and not self._stop.is_set():
+                        self._wake.wait()
+                    self._extend_wanted = False
                 if self._stop.is_set():
                     return
-                composer.synthesize(text)
-                self._publish()
-                self._first_words.set()
-        except Exception:  # the worker must never take the practice down with it
-            log.exception("Preparing %s failed", self.practice.id)
+                with self._lock:
+                    changed = composer.extend()
+                if changed:
+                    self._publish()
+        except Exception:  # the worker must never take the app down with it
+            log.exception("Preparing %s failed", self.id)
+            self.fail("Something went wrong while preparing this practice, so it has stopped.")
         finally:
             self._first_words.set()
+            self._narrated.set()
+
+    def wait_narrated(self, timeout: float | None = None) -> bool:
+        """Block until every clip the source will need is made (or the session stopped)."""
+        return self._narrated.wait(timeout)
 
     def _load_late_ambience(self) -> None:
-        """Ambience made on first use joins with its own fade-in, wherever the practice is.
+        """Ambience made on first use joins with its own fade-in, wherever the session is.
 
         Making it waits for the first sentence: on two cores, generating a soundscape beside a
         voice that is still loading would delay the first words, which matter more.
@@ -201,13 +304,90 @@ class Session:
             timeline, program = self._composer.compose()
             self.mixer.update(program)
             self.timeline = timeline
-        if self._on_change is not None:
-            self._on_change()
+        self._poke()
+
+    # ------------------------------------------------------------------ the monitor
+
+    def _monitor(self) -> None:
+        """Announce each new span and the heard end, sleeping until the next one is due."""
+        last_span: tuple[int, int] | None = None
+        while True:
+            with self._wake:
+                if self._ended:
+                    return
+                pos = self.position_frames
+                timeline = self.timeline
+                state = timeline.state_at(pos)
+                span = _span_key(timeline, pos)
+                if span != last_span:
+                    last_span = span
+                    self._emit(PhaseChanged(self.number, self.id, state))
+                if self._heard_end(timeline, pos):
+                    break
+                self._want_more_if_short(timeline, pos)
+                self._wake.wait(self._next_wait(timeline, pos))
+        self._end(EndReason.COMPLETED)
+
+    def _heard_end(self, timeline: Timeline, pos: int) -> bool:
+        return (
+            timeline.complete
+            and self.mixer.transport is Transport.FINISHED
+            and pos >= timeline.total - END_SLACK_FRAMES
+        )
+
+    def _ask_at(self, timeline: Timeline) -> int | None:
+        """The frame from which the source should be asked for more; None once it has ended.
+
+        Counted back from what is laid out (or, if less, from what is planned), so a playhead
+        held at the end of the laid-out part is always past it.
+        """
+        if self._composer.ended:
+            return None
+        planned = seconds_to_frames(self._composer.planned_seconds())
+        return min(planned, timeline.known_end) - seconds_to_frames(LOOKAHEAD_S)
+
+    def _want_more_if_short(self, timeline: Timeline, pos: int) -> None:
+        ask_at = self._ask_at(timeline)
+        if ask_at is None or self._extend_wanted or pos < ask_at:
+            return
+        self._extend_wanted = True
+        self._wake.notify_all()
+
+    def _next_wait(self, timeline: Timeline, pos: int) -> float | None:
+        """Seconds until the timeline next changes at this position; None: until poked."""
+        if self._play_state is not PlayState.PLAYING:
+            return None
+        boundary = _next_boundary(timeline, pos)
+        ask_at = self._ask_at(timeline)  # wake in time to ask an open-ended source for more
+        if ask_at is not None and ask_at > pos:
+            boundary = ask_at if boundary is None else min(boundary, ask_at)
+        if boundary is None:
+            return MONITOR_MAX_WAIT_S if pos < timeline.known_end else None
+        seconds = (boundary - pos) / SAMPLE_RATE
+        return min(MONITOR_MAX_WAIT_S, max(MONITOR_MIN_WAIT_S, seconds))
+
+    def _poke(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def _end(self, reason: EndReason) -> bool:
+        """Record and announce the end, once; False if it had already ended."""
+        with self._wake:
+            if self._ended:
+                return False
+            self._ended = True
+            self._play_state = PlayState.ENDED
+            self.end_reason = reason
+            self.heard_seconds = self.position_frames / SAMPLE_RATE
+            self._wake.notify_all()
+        self._emit(PlayStateChanged(self.number, self.id, PlayState.ENDED))
+        self._emit(Ended(self.number, self.id, self.heard_seconds, reason))
+        return True
 
     # ------------------------------------------------------------------ controls
 
     def set_ambience(self, ambience_id: str) -> None:
-        """Switch the soundscape mid-practice: the old one fades out as the new one fades in."""
+        """Switch the soundscape mid-session: the old one fades out as the new one fades in."""
         composer = self._composer
 
         def work() -> None:
@@ -226,25 +406,52 @@ class Session:
     def ambience_id(self) -> str:
         return self._composer.ambience_id
 
+    @property
+    def play_state(self) -> PlayState:
+        return self._play_state
+
     def pause(self) -> None:
-        self.mixer.pause()
+        self._set_play_state(PlayState.PLAYING, PlayState.PAUSED, self.mixer.pause)
 
     def resume(self) -> None:
-        self.mixer.resume()
+        self._set_play_state(PlayState.PAUSED, PlayState.PLAYING, self.mixer.resume)
+
+    def _set_play_state(
+        self, before: PlayState, after: PlayState, command: Callable[[], None]
+    ) -> None:
+        with self._wake:
+            if self._play_state is not before:
+                return
+            self._play_state = after
+            command()
+            self._wake.notify_all()
+        self._emit(PlayStateChanged(self.number, self.id, after))
 
     def toggle(self) -> None:
-        if self.mixer.transport is Transport.PAUSED:
+        if self._play_state is PlayState.PAUSED:
             self.resume()
         else:
             self.pause()
 
     def seek(self, seconds: float) -> None:
         self.mixer.seek(seconds_to_frames(max(0.0, seconds)))
+        self._poke()
 
     def stop(self, fade_s: float = 1.0) -> None:
+        """Fade out and end (reason: stopped); nothing happens if it has already ended."""
         self._stop.set()
         self._first_words.set()  # release a waiting ambience loader, which then gives up
-        self.mixer.stop(fade_s)
+        if self._end(EndReason.STOPPED):
+            self.mixer.stop(fade_s)
+
+    def fail(self, notice: str) -> None:
+        """It cannot go on: fade out, say so once, end (reason: failed)."""
+        self._stop.set()
+        self._first_words.set()
+        if self._end(EndReason.FAILED):
+            self.mixer.stop(1.0)
+            if self._on_notice is not None:
+                self._on_notice(notice)
 
     def wait_stopped(self, timeout: float = 3.0) -> bool:
         """Block until a stop's fade has played out, so closing the stream never clicks."""
@@ -270,10 +477,34 @@ class Session:
         return self.mixer.transport
 
     @property
+    def ended(self) -> bool:
+        return self._ended
+
+    @property
     def finished(self) -> bool:
-        """True once the end has been heard (not merely rendered)."""
-        if self.mixer.transport is Transport.STOPPED:
-            return not self.mixer.busy
-        if self.mixer.transport is not Transport.FINISHED:
+        """True once the session has ended and its last sound has been heard (or faded)."""
+        if not self._ended:
             return False
-        return self.position_frames >= self.timeline.total - SAMPLE_RATE // 20
+        if self.end_reason is EndReason.COMPLETED:
+            return True
+        playing = self.mixer.transport in (Transport.PLAYING, Transport.PAUSED)
+        return not self.mixer.busy and not playing
+
+
+def _span_key(timeline: Timeline, pos: int) -> tuple[int, int]:
+    """Identifies the span being heard (its start), so the monitor can tell when it changes."""
+    event = timeline.event_at(pos)
+    if event is None:
+        return (-1, 1 if timeline.complete and pos >= timeline.known_end else 0)
+    return (event.start, 0)
+
+
+def _next_boundary(timeline: Timeline, pos: int) -> int | None:
+    """The first frame after `pos` where another span starts or the end is heard."""
+    event = timeline.event_at(pos)
+    inside = event is not None and event.end <= timeline.known_end
+    if event is not None and inside and (event.end < timeline.known_end or timeline.complete):
+        return event.end
+    if timeline.complete:
+        return timeline.total if pos < timeline.total else None
+    return None

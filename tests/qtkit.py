@@ -30,6 +30,7 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 
 from coreg_desktop.audio.bank import SoundBank
 from coreg_desktop.audio.output import NullOutput
+from coreg_desktop.core import Core
 from coreg_desktop.player import Player
 from coreg_desktop.practice.loader import Library, load_library
 from coreg_desktop.settings import Settings
@@ -61,20 +62,26 @@ def library() -> Library:
 
 
 @pytest.fixture
-def player(shared_cache: Path) -> Iterator[Player]:
-    """Real Piper synthesis and mixing into a NullOutput: the timeline runs at a real audio clock
-    with no sound device. The narration cache is shared by the whole run, so each text is
-    synthesized once."""
+def core(settings: Settings, library: Library, shared_cache: Path) -> Iterator[Core]:
+    """The real core, with real Piper synthesis and mixing into a NullOutput: the timeline runs
+    at a real audio clock with no sound device. The narration cache is shared by the whole run,
+    so each text is synthesized once."""
     narrator = Narrator(PiperSynthesizer(), ClipCache(shared_cache / "narration"))
-    player = Player(narrator, SoundBank(shared_cache / "ambience"), output=NullOutput())
-    player.open()  # as the app does at start-up: the mixer only moves while the stream runs
-    yield player
-    player.close()
+    bank = SoundBank(shared_cache / "ambience")
+    core = Core(settings, library=library, narrator=narrator, bank=bank, output=NullOutput())
+    core.player.open()  # as the app does at start-up: the mixer only moves while the stream runs
+    yield core
+    core.close()
 
 
 @pytest.fixture
-def bridge(qapp: object, player: Player, library: Library, settings: Settings) -> PlayerBridge:
-    return PlayerBridge(player, library, settings)
+def player(core: Core) -> Player:
+    return core.player
+
+
+@pytest.fixture
+def bridge(qapp: object, core: Core) -> PlayerBridge:
+    return PlayerBridge(core)
 
 
 @pytest.fixture

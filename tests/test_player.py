@@ -12,7 +12,7 @@ from coreg_desktop.audio.bank import SoundBank
 from coreg_desktop.audio.mixer import Transport
 from coreg_desktop.audio.output import NullOutput
 from coreg_desktop.practice.model import Pause, Practice, Say
-from coreg_desktop.session import SessionOptions
+from coreg_desktop.sources import PracticeSource
 from coreg_desktop.tts.cache import ClipCache
 from coreg_desktop.tts.narrator import Narrator
 
@@ -33,7 +33,7 @@ def test_idle_player_goes_to_standby_and_play_wakes_it(
         assert not output._awake.is_set(), "an idle player kept its stream running"
         held = output.frames_rendered()
         practice = Practice(id="p", title="P", steps=(Say("Hello there."), Pause(1.0)))
-        session = player.play(practice, SessionOptions(ambience="none"))
+        session = player.play(PracticeSource(practice), ambience="none")
         assert output._awake.is_set()
         time.sleep(0.5)
         assert output.frames_rendered() > held
@@ -62,17 +62,17 @@ def test_play_drops_queued_silence_but_never_the_tail_of_a_fade(
 
     monkeypatch.setattr(output, "standby", spy)
     practice = Practice(id="p", title="P", steps=(Say("Hello there."), Pause(3.0)))
-    options = SessionOptions(ambience="none")
     player.open()
     try:
         time.sleep(0.5)  # idle, pulling silence
-        first = player.play(practice, options)
+        first = player.play(PracticeSource(practice), "none")
         assert len(standbys) == 1 and standbys[0] > output.latency_frames()
         assert output._awake.is_set()
         time.sleep(0.5)
         first.stop(fade_s=0.3)
         first.wait_stopped()
-        player.play(practice, options)  # straight after the fade: its tail may still be queued
+        # Straight after the fade: its tail may still be queued.
+        player.play(PracticeSource(practice), "none")
         assert len(standbys) == 1
         assert output._awake.is_set()
         deadline = time.monotonic() + 3

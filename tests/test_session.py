@@ -12,7 +12,8 @@ from coreg_desktop.audio.mixer import Mixer, Transport
 from coreg_desktop.constants import SAMPLE_RATE
 from coreg_desktop.practice.loader import load_library
 from coreg_desktop.practice.model import Bell, Breathe, Cue, Practice, Say
-from coreg_desktop.session import Session, SessionOptions, render_practice
+from coreg_desktop.session import Composer, Session, SessionOptions, render_source
+from coreg_desktop.sources import PracticeSource
 from coreg_desktop.tts.cache import ClipCache
 from coreg_desktop.tts.narrator import Narrator
 from coreg_desktop.tts.piper import PiperSynthesizer
@@ -37,6 +38,22 @@ class CaptureOutput:
 
     def latency_frames(self) -> int:
         return 0
+
+
+def render_practice(
+    practice: Practice, narrator: Narrator, bank: SoundBank, options: SessionOptions
+) -> np.ndarray:
+    source = PracticeSource(practice, options.values, options.rate)
+    return render_source(source, narrator, bank, options.ambience)
+
+
+def composer_for(practice: Practice, narrator: Narrator) -> Composer:
+    """Every clip made, as `render` does before it mixes."""
+    composer = Composer(PracticeSource(practice), narrator, SoundBank())
+    composer.extend()
+    for text in composer.pending_texts():
+        composer.synthesize(text)
+    return composer
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +83,10 @@ def test_played_samples_equal_rendered_samples(narrator: Narrator, tmp_path: Pat
     bank.ambience(SHORT.ambience)  # prepared ahead, as the app does, so no late fade-in
     mixer = Mixer()
     output = CaptureOutput()
-    session = Session(SHORT, narrator, bank, mixer, output.latency_frames, options)
+    source = PracticeSource(SHORT, options.values, options.rate)
+    session = Session(source, narrator, bank, mixer, output.latency_frames, options.ambience)
     session.start()
-    assert session._worker is not None
-    session._worker.join(timeout=60)
+    assert session.wait_narrated(timeout=60)
     played = np.zeros((len(rendered) + 4096, 2), dtype=np.float32)
     pos = 0
     rng = np.random.default_rng(3)
@@ -104,14 +121,10 @@ def test_builtin_practices_lengths_match_their_promise(narrator: Narrator) -> No
         "safe-person": (360, 600),
         "self-compassion": (300, 480),
     }
-    from coreg_desktop.session import Composer
-
     for pid, (lo, hi) in ranges.items():
         practice = library.get(pid)
         assert practice is not None, pid
-        composer = Composer(practice, narrator, SoundBank(), SessionOptions())
-        composer.synthesize_all()
-        timeline, _ = composer.compose()
+        timeline, _ = composer_for(practice, narrator).compose()
         assert timeline.complete
         assert lo <= timeline.seconds <= hi, f"{pid}: {timeline.seconds:.0f} s"
 
@@ -128,8 +141,4 @@ def test_without_any_voice_a_practice_still_runs_with_tones(tmp_path: Path) -> N
 
 
 def compile_timeline_for(practice: Practice, narrator: Narrator):  # type: ignore[no-untyped-def]
-    from coreg_desktop.session import Composer
-
-    composer = Composer(practice, narrator, SoundBank(), SessionOptions())
-    composer.synthesize_all()
-    return composer.compose()[0]
+    return composer_for(practice, narrator).compose()[0]

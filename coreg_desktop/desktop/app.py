@@ -21,22 +21,23 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from coreg_desktop.constants import QUICK_RESET_ID
 from coreg_desktop.desktop import single_instance
 from coreg_desktop.desktop.single_instance import Outcome, Request
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QSocketNotifier
+    from PySide6.QtCore import QFileSystemWatcher, QSocketNotifier, QTimer
     from PySide6.QtDBus import QDBusConnection
     from PySide6.QtWidgets import QApplication
 
     from coreg_desktop.audio.output import Output
+    from coreg_desktop.core import Core
     from coreg_desktop.desktop.mpris import Mpris
     from coreg_desktop.desktop.single_instance import InstanceServer
     from coreg_desktop.desktop.tray import Tray
-    from coreg_desktop.player import Player
     from coreg_desktop.settings import Settings
     from coreg_desktop.ui.bridge import PlayerBridge
     from coreg_desktop.ui.compact import CompactWindow
@@ -44,14 +45,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUICK_RESET_ID = "quick-reset"
 #: Logged when the quick reset can start without synthesis (the e2e tests wait for it).
 READY_MESSAGE = "Quick reset is ready"
 #: How long quitting waits for background work (a voice loading, a sentence being synthesized).
 WORKERS_JOIN_S = 10.0
 #: Coreg's worker threads are named like this; the audio ones end with the stream.
 WORKER_PREFIX = "coreg-"
-LONG_LIVED_THREADS = {"coreg-audio-watchdog", "coreg-null-output"}
+LONG_LIVED_THREADS = {"coreg-audio-watchdog", "coreg-null-output", "coreg-events"}
+#: A settings file saved by another process is read this long after the last change to it (an
+#: atomic save is a create and a rename; a burst of `config set` is read once).
+SETTINGS_SETTLE_MS = 150
 EXIT_OK = 0
 EXIT_FAILED = 1
 
@@ -59,22 +62,12 @@ EXIT_FAILED = 1
 # ----------------------------------------------------------------------------- arguments
 
 
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    """The GUI's own options (the CLI has validated them already when it calls `run`)."""
-    parser = argparse.ArgumentParser(prog="coreg-desktop", add_help=False)
-    parser.add_argument("--minimized", action="store_true")
-    parser.add_argument("--quick-reset", action="store_true")
-    parser.add_argument("--practice", metavar="ID")
-    parser.add_argument("--quit", action="store_true")
-    parser.add_argument("--debug", action="store_true")
-    args, unknown = parser.parse_known_args(list(argv))
-    if unknown:
-        log.warning("Ignoring unknown arguments: %s", " ".join(unknown))
-    return args
-
-
 def request_from_args(args: argparse.Namespace) -> Request:
-    """What this launch asks for, whether it becomes the app or hands it to the running one."""
+    """What this launch asks for, whether it becomes the app or hands it to the running one.
+
+    `args` comes from the one command-line parser (`cli.build_parser`), which has already
+    checked a practice id against the library.
+    """
     if args.quit:
         return Request("quit")
     if args.practice:
@@ -118,15 +111,15 @@ class Coreg:
     """The running app, holding what `compose` built.
 
     It owns what no single view should: the answers to other launches, the reaction to settings
-    that reach beyond a view (start at login, a new voice), the warm-up at start-up, and an
+    that reach beyond a view (start at login, a new voice to prepare the quick reset in), changes
+    saved by another process (`config set` in a terminal), the warm-up at start-up, and an
     orderly quit (stop listening first, fade out, let background synthesis finish a sentence).
     """
 
     def __init__(
         self,
         qapp: QApplication,
-        settings: Settings,
-        player: Player,
+        core: Core,
         bridge: PlayerBridge,
         main_window: MainWindow,
         compact: CompactWindow,
@@ -135,8 +128,9 @@ class Coreg:
         server: InstanceServer | None,
     ) -> None:
         self.qapp = qapp
-        self.settings = settings
-        self.player = player
+        self.core = core
+        self.settings = core.settings
+        self.player = core.player
         self.bridge = bridge
         self.main_window = main_window
         self.compact = compact
@@ -149,10 +143,12 @@ class Coreg:
         self._cancel = threading.Event()  # set on quit: background preparation stops early
         self._signal_notifier: QSocketNotifier | None = None
         self._signal_sockets: tuple[socket.socket, socket.socket] | None = None
+        self._watcher: QFileSystemWatcher | None = None
+        self._settle: QTimer | None = None
 
         tray.quitRequested.connect(self.quit)
         main_window.quitRequested.connect(self.quit)
-        main_window.settingsChanged.connect(self.settings_changed)
+        self._unsubscribe = self.settings.subscribe(self.settings_changed)
         bridge.noticeRaised.connect(self._notice)
         if server is not None:
             server.on_request = self.handle
@@ -179,8 +175,11 @@ class Coreg:
             self.main_window.show()
         if self.mpris is not None:
             self.mpris.register()
-        if self.settings["start_at_login"]:
+        if self.settings.flag("start_at_login"):
             autostart.apply(True)  # refresh the Exec path (the install may have moved)
+        for problem in self.settings.problems:
+            self._notice(problem)
+        self.watch_settings()
         self.warm_up()
         if request.action not in ("show", "ping"):
             # After the event loop starts, so a window shown above is painted first.
@@ -202,16 +201,41 @@ class Coreg:
     def prepare_quick_reset(self) -> None:
         """Synthesize and cache the quick reset's narration, load its ambience and cues, so that
         a click needs no synthesis; quitting cancels it between sentences."""
-        practice = self.bridge.library.get(QUICK_RESET_ID)
-        if practice is None:
+        if self.core.library.get(QUICK_RESET_ID) is None:
             log.warning("There is no %s practice to prepare", QUICK_RESET_ID)
             return
-        self.player.prepare(
-            practice,
-            self.bridge.options(),  # read on the GUI thread
+        self.core.prepare(
+            QUICK_RESET_ID,
             cancel=self._cancel,
             on_ready=lambda: log.info("%s (narration and ambience prepared)", READY_MESSAGE),
         )
+
+    def watch_settings(self) -> None:
+        """Take in settings saved by another process (`coreg-desktop config set …`).
+
+        The folder is watched, not the file: an atomic save replaces the file, and a watch on the
+        old one would go quiet. Our own saves come back here too and change nothing.
+        """
+        from PySide6.QtCore import QFileSystemWatcher, QTimer
+
+        folder = self.settings.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.info("Not watching %s for settings changes: %s", folder, exc)
+            return
+        settle = QTimer(self.bridge)
+        settle.setSingleShot(True)
+        settle.setInterval(SETTINGS_SETTLE_MS)
+        settle.timeout.connect(self._reload_settings)
+        watcher = QFileSystemWatcher([str(folder)], self.bridge)
+        watcher.directoryChanged.connect(lambda _path: settle.start())
+        self._watcher, self._settle = watcher, settle
+
+    def _reload_settings(self) -> None:
+        changed = self.settings.reload(report=self._notice)
+        if changed:
+            log.info("Settings changed elsewhere: %s", ", ".join(changed))
 
     # ------------------------------------------------------------------ requests
 
@@ -229,28 +253,18 @@ class Coreg:
         elif request.action == "show":
             self.tray.open_main()
 
-    def settings_changed(self, names: list[str]) -> None:
+    def settings_changed(self, keys: list[str]) -> None:
+        """What a change means beyond the views (they follow the settings themselves) and the
+        engine (the core does): start at login, and the quick reset's narration."""
         from coreg_desktop.desktop import autostart
 
-        if "start_at_login" in names:
-            autostart.apply(bool(self.settings["start_at_login"]))
-        if "voice" in names or "rate" in names:
-            self._renew_narrator()
-        if "captions" in names or "reduced_motion" in names:
-            self.compact.apply_settings()  # the main window's player view applies them itself
-        if "voice_volume" in names or "ambience_volume" in names:
-            self.bridge.set_volumes(float(self.settings["voice_volume"]),
-                                    float(self.settings["ambience_volume"]))
-
-    def _renew_narrator(self) -> None:
-        """A new voice or rate: the next practice uses it, and the quick reset is re-prepared."""
-        from coreg_desktop.tts import make_synthesizer
-        from coreg_desktop.tts.narrator import Narrator
-
-        old = self.player.narrator
-        self.player.narrator = Narrator(make_synthesizer(self.settings["voice"] or None),
-                                        old.cache, rate=float(self.settings["rate"]))
-        self.prepare_quick_reset()
+        if "start_at_login" in keys:
+            try:
+                autostart.apply(self.settings.flag("start_at_login"))
+            except OSError as exc:
+                self._notice(f"Coreg could not change the start-at-login entry ({exc}).")
+        if any(k in keys for k in ("voice", "rate", "name", "safe_person.name", "ambience")):
+            self.prepare_quick_reset()  # the core has a new narrator by now, if one was needed
 
     def _notice(self, text: str) -> None:
         """The main window shows notices in its banner; hidden in the tray, the tray says it."""
@@ -280,11 +294,12 @@ class Coreg:
         self.compact.hide()
         self.main_window.hide()
         self._cancel.set()
+        self._unsubscribe()
         session = self.player.session
-        if session is not None and not session.finished:
+        if session is not None and not session.ended:
             session.stop(fade_s=0.3)  # also stops its narration worker at the next clip
             session.wait_stopped(timeout=1.0)
-        self.player.close()
+        self.core.close()
         self._wait_for_workers()
 
     @staticmethod
@@ -359,47 +374,30 @@ def compose(
 ) -> Coreg:
     """Build every service and view, each given what it needs.
 
+    The engine comes from the core, as in the terminal; this adds the desktop around it.
     `output` and `bus` default to the real sound device and session bus; tests pass a silent
     output and a private bus.
     """
-    from coreg_desktop import paths
-    from coreg_desktop.audio.bank import SoundBank
+    from coreg_desktop.core import Core
     from coreg_desktop.desktop.mpris import Mpris
     from coreg_desktop.desktop.tray import Tray
-    from coreg_desktop.player import Player
-    from coreg_desktop.practice.loader import load_library
     from coreg_desktop.settings import Settings
-    from coreg_desktop.tts import make_synthesizer
-    from coreg_desktop.tts.cache import ClipCache
-    from coreg_desktop.tts.narrator import Narrator
     from coreg_desktop.ui.bridge import PlayerBridge
     from coreg_desktop.ui.compact import CompactWindow
     from coreg_desktop.ui.main_window import MainWindow
     from coreg_desktop.ui.theme import apply_theme
 
     settings = settings or Settings.load()
-    library = load_library(report=log.warning)
-    for line in library.overrides:
-        log.info("%s", line)
     notices = Notices()
-    narrator = Narrator(make_synthesizer(settings["voice"] or None),
-                        ClipCache(paths.narration_cache_dir()), rate=float(settings["rate"]))
-    player = Player(
-        narrator,
-        SoundBank(paths.ambience_cache_dir()),
-        voice_volume=float(settings["voice_volume"]),
-        ambience_volume=float(settings["ambience_volume"]),
-        output=output,
-        on_notice=notices,
-    )
-    bridge = PlayerBridge(player, library, settings)
+    core = Core(settings, output=output, on_notice=notices)
+    bridge = PlayerBridge(core)
     notices.connect(bridge.noticeRaised.emit)
     apply_theme(qapp)
     main_window = MainWindow(bridge, settings)
     compact = CompactWindow(bridge, settings)
     tray = Tray(bridge, settings, main_window, compact)
     mpris = Mpris(bridge, bus, on_raise=tray.open_main, on_play_idle=tray.quick_reset)
-    app = Coreg(qapp, settings, player, bridge, main_window, compact, tray, mpris, server)
+    app = Coreg(qapp, core, bridge, main_window, compact, tray, mpris, server)
     mpris.on_quit = app.quit
     return app
 
@@ -407,9 +405,8 @@ def compose(
 # ----------------------------------------------------------------------------- entry
 
 
-def run(argv: list[str]) -> int:
-    """`coreg-desktop [--minimized] [--quick-reset] [--practice ID] [--quit]`."""
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """`coreg-desktop [--minimized] [--quick-reset] [--practice ID] [--quit]`, parsed by the CLI."""
     request = request_from_args(args)
     path = single_instance.socket_path()
     try:

@@ -280,7 +280,7 @@ class _PlayerAdaptor(QDBusAbstractAdaptor):
 
     @Property(float)
     def Volume(self) -> float:
-        return float(self._mpris.bridge.settings["voice_volume"])
+        return self._mpris.bridge.settings.number("volume.voice")
 
     @Property("qlonglong")  # type: ignore[arg-type]  # D-Bus "x" (int64)
     def Position(self) -> int:

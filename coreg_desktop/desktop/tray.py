@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from coreg_desktop import paths
 from coreg_desktop.audio.mixer import Transport
+from coreg_desktop.constants import QUICK_RESET_ID
 from coreg_desktop.desktop.desktop_entry import ICON_SVG, asset_path, write_atomically
 from coreg_desktop.practice.timeline import format_clock
 from coreg_desktop.settings import Settings
@@ -34,7 +35,6 @@ from coreg_desktop.ui.main_window import NO_TRAY_NOTICE, MainWindow
 
 log = logging.getLogger(__name__)
 
-QUICK_RESET_ID = "quick-reset"
 IDLE_TOOLTIP = "Coreg"
 TOOLTIP_MS = 1000
 MESSAGE_MS = 8000
@@ -141,7 +141,6 @@ class Tray(QObject):
 
         bridge.transportChanged.connect(self.refresh)
         bridge.practiceStarted.connect(self.refresh)
-        bridge.libraryChanged.connect(self.rebuild_practices)
         main_window.hiddenToTray.connect(self.hidden_to_tray)
         compact.openMainRequested.connect(self.open_main)
         self.refresh()
@@ -203,7 +202,7 @@ class Tray(QObject):
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason is QSystemTrayIcon.ActivationReason.Trigger:
-            if self.settings["tray_click_opens_window"]:
+            if self.settings.text("tray.click") == "open":
                 self.open_main()
             else:
                 self.quick_reset()

@@ -88,23 +88,3 @@ class Practice:
     steps: tuple[Step, ...] = ()
     source: Path | None = field(default=None, compare=False)
     builtin: bool = field(default=False, compare=False)
-
-    def estimated_seconds(self, words_per_second: float = 2.1) -> float:
-        """A synthesis-free length estimate for listings; the timeline knows the exact one."""
-        total = 0.0
-        for step in self.steps:
-            if isinstance(step, Say):
-                words = len(step.text.split())
-                sentences = max(1, sum(step.text.count(c) for c in ".!?"))
-                total += words / words_per_second + 0.6 * sentences + step.pause
-            elif isinstance(step, Pause):
-                total += step.seconds
-            elif isinstance(step, Breathe):
-                total += step.total_seconds
-            elif isinstance(step, Bell):
-                total += 4.0
-        return total
-
-    @property
-    def minutes(self) -> float:
-        return round(self.estimated_seconds() / 60.0, 1)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from coreg_desktop.constants import SAMPLE_RATE, SENTENCE_GAP_S, seconds_to_frames
 from coreg_desktop.practice.model import Bell, Breathe, Cue, Pause, Phase, Practice, Say
@@ -33,6 +34,11 @@ TAIL_S = 4.0
 IDLE_CYCLE_S = 10.0
 #: Spoken cues must fit inside their phase with this much room to spare.
 CUE_MARGIN_S = 0.25
+#: Speaking speed assumed before a sentence is synthesized (and for captions without a voice):
+#: Piper's voices at rate 1.0 speak about this many words a second in these calm texts.
+WORDS_PER_SECOND = 2.3
+#: A short sentence still takes a moment to say and to read.
+SPEECH_MIN_S = 0.3
 
 #: Spoken breath cues. The first cycle is spoken in full; later cycles more briefly.
 VOICE_CUES_FIRST: dict[Phase, str] = {
@@ -59,6 +65,11 @@ PHASE_LABELS: dict[Phase, str] = {
 # --------------------------------------------------------------------------------------- plan
 
 
+def speech_seconds(text: str) -> float:
+    """How long a sentence takes to say, before its clip exists (or when it never will)."""
+    return max(1, len(text.split())) / WORDS_PER_SECOND + SPEECH_MIN_S
+
+
 @dataclass(frozen=True)
 class Speech:
     """One sentence; narration is synthesized per sentence so captions follow the voice exactly."""
@@ -67,11 +78,23 @@ class Speech:
     step: int
     gap_after: float  # seconds of silence after it (sentence gap, or the step's pause)
 
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return (self.text,)
+
+    def estimate(self) -> float:
+        return speech_seconds(self.text) + self.gap_after
+
 
 @dataclass(frozen=True)
 class Silence:
     seconds: float
     step: int
+
+    texts: ClassVar[tuple[str, ...]] = ()
+
+    def estimate(self) -> float:
+        return self.seconds
 
 
 @dataclass(frozen=True)
@@ -84,10 +107,22 @@ class BreathPhase:
     cue_text: str | None  # what to say at the phase start when cue is VOICE
     step: int
 
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return (self.cue_text,) if self.cue_text else ()
+
+    def estimate(self) -> float:
+        return self.seconds
+
 
 @dataclass(frozen=True)
 class BellItem:
     step: int
+
+    texts: ClassVar[tuple[str, ...]] = ()
+
+    def estimate(self) -> float:
+        return BELL_STEP_S
 
 
 Item = Speech | Silence | BreathPhase | BellItem
@@ -96,7 +131,10 @@ Item = Speech | Silence | BreathPhase | BellItem
 def plan(
     practice: Practice, values: Mapping[str, str | None] | None = None, rate: float = 1.0
 ) -> list[Item]:
-    """Flatten a practice into timed items; `rate` stretches our own gaps as it does the voice."""
+    """Flatten a practice into timed items; `rate` stretches our own gaps as it does the voice.
+
+    This is the one place that knows the kinds of step: everything after it works on items.
+    """
     gap = SENTENCE_GAP_S / rate
     items: list[Item] = []
     for index, step in enumerate(practice.steps):
@@ -106,6 +144,9 @@ def plan(
                 last = i == len(sentences) - 1
                 after = (step.pause + STEP_GAP_S / rate) if last else gap
                 items.append(Speech(sentence, index, after))
+            if not sentences and step.pause > 0:
+                # Nothing left to say (a line that was only a placeholder): keep its quiet.
+                items.append(Silence(step.pause, index))
         elif isinstance(step, Pause):
             items.append(Silence(step.seconds, index))
         elif isinstance(step, Breathe):
@@ -128,15 +169,27 @@ def plan(
     return items
 
 
-def speech_texts(items: list[Item]) -> list[str]:
+def speech_texts(items: Sequence[Item]) -> list[str]:
     """Every distinct text to synthesize, in the order it is first needed."""
     seen: dict[str, None] = {}
     for item in items:
-        if isinstance(item, Speech):
-            seen.setdefault(item.text, None)
-        elif isinstance(item, BreathPhase) and item.cue_text:
-            seen.setdefault(item.cue_text, None)
+        for text in item.texts:
+            seen.setdefault(text, None)
     return list(seen)
+
+
+def estimate_seconds(items: Sequence[Item]) -> float:
+    """The one length estimate, before any clip exists: listings, progress bars, look-ahead."""
+    return sum(item.estimate() for item in items) + TAIL_S
+
+
+def practice_seconds(practice: Practice) -> float:
+    """A practice's honest length, as listed, without synthesizing anything."""
+    return estimate_seconds(plan(practice))
+
+
+def practice_minutes(practice: Practice) -> float:
+    return round(practice_seconds(practice) / 60.0, 1)
 
 
 # ----------------------------------------------------------------------------------- timeline
@@ -263,18 +316,22 @@ class Timeline:
 
 
 def compile_timeline(
-    items: list[Item],
+    items: Sequence[Item],
     clip_frames: Callable[[str], int | None],
     voice_available: bool = True,
-    words_per_second: float = 2.3,
-    bell_frames: int = seconds_to_frames(BELL_STEP_S),
+    ended: bool = True,
+    total_hint_s: float | None = None,
 ) -> Timeline:
     """Lay items out in frames as far as clip lengths are known.
 
     `clip_frames(text)` returns a synthesized clip's length, None while it is still being made,
     or FAILED when it could not be made. Without a voice (or for a failed clip), speech still takes
     an estimated time so captions can be read, and spoken breath cues become tones.
+
+    `ended` says that no items will follow these (a source of open length sets it only once it
+    has ended); `total_hint_s` is the source's own idea of its whole length, for progress bars.
     """
+    bell_frames = seconds_to_frames(BELL_STEP_S)
     events: list[Event] = []
     sounds: list[Sound] = []
     pos = 0
@@ -286,8 +343,7 @@ def compile_timeline(
                 complete = False
                 break
             if frames == FAILED:
-                words = max(1, len(item.text.split()))
-                frames = seconds_to_frames(words / words_per_second + 0.3)
+                frames = seconds_to_frames(speech_seconds(item.text))
             else:
                 sounds.append(Sound(pos, "voice", item.text))
             events.append(Event(pos, pos + frames, "speech", item.step, caption=item.text))
@@ -326,8 +382,13 @@ def compile_timeline(
             sounds.append(Sound(pos, "bell", "bell"))
             events.append(Event(pos, pos + bell_frames, "bell", item.step))
             pos += bell_frames
+    complete = complete and ended
     tail = seconds_to_frames(TAIL_S)
-    total = pos + tail if complete else max(pos + tail, _estimate_total(items, words_per_second))
+    if complete:
+        total = pos + tail
+    else:
+        estimate = max(estimate_seconds(items), total_hint_s or 0.0)
+        total = max(pos + tail, seconds_to_frames(estimate))
     return Timeline(events, sounds, known_end=pos, complete=complete, total=total)
 
 
@@ -352,19 +413,6 @@ def _breath_cue(
             return ("voice", item.cue_text)
         # A spoken cue longer than its phase would talk over the next one: a tone fits anywhere.
     return ("tone", item.phase.value)
-
-
-def _estimate_total(items: list[Item], words_per_second: float) -> int:
-    """A length for progress bars before every clip exists; replaced once synthesis finishes."""
-    seconds = TAIL_S
-    for item in items:
-        if isinstance(item, Speech):
-            seconds += len(item.text.split()) / words_per_second + item.gap_after
-        elif isinstance(item, Silence | BreathPhase):
-            seconds += item.seconds
-        elif isinstance(item, BellItem):
-            seconds += BELL_STEP_S
-    return seconds_to_frames(seconds)
 
 
 def format_clock(seconds: float) -> str:

@@ -1,84 +1,94 @@
-"""The one place where the Qt-free core meets Qt: the player, exposed as signals on the GUI thread.
+"""The one place where the Qt-free core meets Qt: core events, as signals on the GUI thread.
 
-Views never poll the core on their own schedule for anything but drawing: the orb reads
-`state()` (the timeline at the audio clock) when it paints, and everything else reacts to the
-signals here. The watch timer runs only while a practice is loaded, so an idle app in the tray
-wakes up for nothing.
+The player announces what happens (a session started, paused, moved to another phase, ended) on
+its event bus, from its own dispatch thread. The bridge turns each event into a signal; Qt queues
+a signal emitted off the GUI thread, so views are always called on the GUI thread. Nothing here
+polls: the orb reads `state()` (the timeline at the audio clock) only when it paints.
+
+Settings reach views the same way: `follow_settings` calls a view back on its own thread when
+the settings owner announces a change, and forgets the view when it is destroyed.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from coreg_desktop.audio.mixer import Transport
-from coreg_desktop.player import Player
+from coreg_desktop.core import Core, UnknownPractice
+from coreg_desktop.events import Ended, EndReason, Event, PhaseChanged, PlayState, PlayStateChanged
 from coreg_desktop.practice.loader import Library
 from coreg_desktop.practice.model import Practice
 from coreg_desktop.practice.timeline import State
-from coreg_desktop.session import SessionOptions
 from coreg_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: How often the bridge looks at the transport and caption while a practice is loaded. Captions
-#: change on sentence boundaries, so 20 Hz keeps them within one frame-ish of the voice.
-WATCH_MS = 50
+
+def follow_settings(
+    owner: QObject, settings: Settings, callback: Callable[[list[str]], None]
+) -> None:
+    """Call `callback(keys)` on `owner`'s thread after each settings change, while it lives."""
+
+    def changed(keys: list[str]) -> None:
+        if QThread.currentThread() is owner.thread():
+            callback(keys)
+        else:
+            QTimer.singleShot(0, owner, lambda: callback(keys))
+
+    unsubscribe = settings.subscribe(changed)
+    owner.destroyed.connect(lambda *_: unsubscribe())
 
 
 class PlayerBridge(QObject):
     practiceStarted = Signal(str)  # practice id
     transportChanged = Signal(str)  # Transport value: "playing", "paused", "stopped", ...
-    finished = Signal(str)  # practice id, when it ends by itself
-    stopped = Signal(str)  # practice id, when the user stopped it
+    finished = Signal(str)  # practice id, when its end was heard
+    stopped = Signal(str)  # practice id, when the user stopped it (or it failed)
+    ended = Signal(str, float, str)  # practice id, seconds heard, reason (events.EndReason)
     captionChanged = Signal(str)  # "" when nothing is being said
     noticeRaised = Signal(str)  # plain sentences from the audio layer, on the GUI thread
-    libraryChanged = Signal()
+    _event = Signal(object)  # a core event, carried to the GUI thread
 
-    def __init__(
-        self,
-        player: Player,
-        library: Library,
-        settings: Settings,
-        parent: QObject | None = None,
-    ) -> None:
+    def __init__(self, core: Core, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.player = player
-        self.library = library
-        self.settings = settings
+        self.core = core
+        self.player = core.player
+        self.settings = core.settings
         self._practice: Practice | None = None
-        self._last_transport = Transport.IDLE
-        self._last_caption = ""
-        self._timer = QTimer(self)
-        self._timer.setInterval(WATCH_MS)
-        self._timer.timeout.connect(self._watch)
+        self._session = 0  # the number of the session the views show
+        self._transport = Transport.IDLE
+        self._caption = ""
+        self._event.connect(self._on_event)
+        self._unsubscribe = self.player.events.subscribe(self._event.emit)
+        self.destroyed.connect(lambda *_: self._unsubscribe())
+
+    @property
+    def library(self) -> Library:
+        return self.core.library
 
     # ------------------------------------------------------------------ commands
 
-    def options(self, ambience: str | None = None) -> SessionOptions:
-        chosen = ambience or self.settings["ambience"] or None
-        return SessionOptions(
-            self.settings.placeholder_values(), chosen, float(self.settings["rate"])
-        )
-
     def play(self, practice_id: str) -> bool:
         """Start a practice by id; False (and a notice) if there is no such practice."""
-        practice = self.library.get(practice_id)
-        if practice is None:
+        try:
+            practice = self.core.practice(practice_id)
+        except UnknownPractice:
             self.noticeRaised.emit(f'There is no practice called "{practice_id}".')
             return False
+        session = self.core.play(practice)
+        # The views follow at once; the session's own events for it then change nothing.
         self._practice = practice
-        self.player.play(practice, self.options())
-        self._last_caption = ""
+        self._session = session.number
+        self._set_caption("")
+        self._set_transport(Transport.PLAYING)
         self.practiceStarted.emit(practice.id)
-        self._timer.start()
-        self._watch()
         return True
 
     def toggle(self) -> None:
         self.player.toggle()
-        self._watch()
 
     def pause(self) -> None:
         self.player.pause()
@@ -92,12 +102,9 @@ class PlayerBridge(QObject):
     def seek(self, seconds: float) -> None:
         self.player.seek(seconds)
 
-    def set_volumes(self, voice: float | None = None, ambience: float | None = None) -> None:
-        self.player.set_volumes(voice, ambience)
-
     def set_ambience(self, ambience_id: str) -> None:
         session = self.player.session
-        if session is not None and self.transport in (Transport.PLAYING, Transport.PAUSED):
+        if session is not None and self.active:
             session.set_ambience(ambience_id)
 
     # ------------------------------------------------------------------ queries
@@ -111,12 +118,13 @@ class PlayerBridge(QObject):
 
     @property
     def transport(self) -> Transport:
-        return self.player.transport
+        """What the listener hears: playing, paused, finished (heard to the end) or stopped."""
+        return self._transport
 
     @property
     def active(self) -> bool:
         """A practice is playing or paused (not finished or stopped)."""
-        return self._practice is not None and self.transport in (
+        return self._practice is not None and self._transport in (
             Transport.PLAYING,
             Transport.PAUSED,
         )
@@ -126,27 +134,30 @@ class PlayerBridge(QObject):
         session = self.player.session
         return session.ambience_id if session is not None else None
 
-    # ------------------------------------------------------------------ watching
+    # ------------------------------------------------------------------ events (GUI thread)
 
-    def _watch(self) -> None:
-        transport = self.player.transport
-        session = self.player.session
-        if session is not None and transport is Transport.FINISHED and not session.finished:
-            transport = Transport.PLAYING  # the last samples are still on their way to the ears
-        if session is not None and transport is Transport.STOPPED and not session.finished:
-            transport = self._last_transport  # still fading out
-        state = self.state()
-        caption = (state.caption or "") if state is not None else ""
-        if caption != self._last_caption:
-            self._last_caption = caption
-            self.captionChanged.emit(caption)
-        if transport is not self._last_transport:
-            self._last_transport = transport
+    def _on_event(self, event: Event) -> None:
+        if event.session != self._session:
+            return  # a session replaced before its events arrived, or one started elsewhere
+        if isinstance(event, PhaseChanged):
+            self._set_caption(event.state.caption or "")
+        elif isinstance(event, PlayStateChanged):
+            if event.state is PlayState.PAUSED:
+                self._set_transport(Transport.PAUSED)
+            elif event.state is PlayState.PLAYING:
+                self._set_transport(Transport.PLAYING)
+        elif isinstance(event, Ended):
+            done = event.reason is EndReason.COMPLETED
+            self._set_transport(Transport.FINISHED if done else Transport.STOPPED)
+            self.ended.emit(event.practice_id, event.heard_seconds, event.reason.value)
+            (self.finished if done else self.stopped).emit(event.practice_id)
+
+    def _set_transport(self, transport: Transport) -> None:
+        if transport is not self._transport:
+            self._transport = transport
             self.transportChanged.emit(transport.value)
-            practice_id = self._practice.id if self._practice else ""
-            if transport is Transport.FINISHED:
-                self._timer.stop()
-                self.finished.emit(practice_id)
-            elif transport is Transport.STOPPED:
-                self._timer.stop()
-                self.stopped.emit(practice_id)
+
+    def _set_caption(self, caption: str) -> None:
+        if caption != self._caption:
+            self._caption = caption
+            self.captionChanged.emit(caption)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVB
 from coreg_desktop.practice.timeline import format_clock
 from coreg_desktop.settings import Settings
 from coreg_desktop.ui import theme
-from coreg_desktop.ui.bridge import PlayerBridge
+from coreg_desktop.ui.bridge import PlayerBridge, follow_settings
 from coreg_desktop.ui.orb import OrbWidget
 from coreg_desktop.ui.player_view import (
     FINISHED_CAPTION,
@@ -88,7 +88,7 @@ class CompactWindow(QWidget):
         self.close_button.clicked.connect(self.hide)
 
         self.orb = OrbWidget(bridge, self, halo=COMPACT_HALO)
-        self.orb.reduced_motion = bool(settings["reduced_motion"])
+        self.orb.reduced_motion = settings.flag("reduced_motion")
         self.orb.setMinimumSize(120, 120)
         self.caption = CaptionLabel(self, lines=2, scale=1.0)
         self.transport = TransportButtons(bridge, diameter_em=2.7, parent=self)
@@ -134,7 +134,8 @@ class CompactWindow(QWidget):
         bridge.stopped.connect(self._stopped)
         self.orb.ticked.connect(self._refresh_time)
 
-        self.caption.setVisible(bool(settings["captions"]))
+        self.caption.setVisible(settings.flag("captions"))
+        follow_settings(self, settings, lambda _keys: self.apply_settings())
         self._restyle()
         self.setFixedSize(self._preferred_size())
         self._practice_started()
@@ -176,9 +177,9 @@ class CompactWindow(QWidget):
         log.debug("Compact window shown at %d,%d (anchor %s)", x, y, anchor)
 
     def apply_settings(self) -> None:
-        """Re-read the options this window shows (after the settings dialog changed them)."""
-        self.caption.setVisible(bool(self._settings["captions"]))
-        self.orb.reduced_motion = bool(self._settings["reduced_motion"])
+        """Re-read the options this window shows (called whenever the settings change)."""
+        self.caption.setVisible(self._settings.flag("captions"))
+        self.orb.reduced_motion = self._settings.flag("reduced_motion")
 
     # ------------------------------------------------------------------ reactions
 

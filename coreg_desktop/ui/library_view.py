@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from coreg_desktop.practice.loader import Library
 from coreg_desktop.practice.model import Practice
+from coreg_desktop.practice.timeline import practice_minutes
 from coreg_desktop.ui.crisis import CRISIS_TITLE, show_crisis_note
 from coreg_desktop.ui.theme import current_colors, play_icon, set_flag, set_role, spacing_scale
 
@@ -41,11 +42,11 @@ ALL_TAGS = "All"
 
 def length_text(practice: Practice) -> str:
     """Whole minutes ("7 min") read calmer than "7.4 min", and nothing is shorter than one."""
-    return f"{max(1, round(practice.minutes))} min"
+    return f"{max(1, round(practice_minutes(practice)))} min"
 
 
 def length_spoken(practice: Practice) -> str:
-    minutes = max(1, round(practice.minutes))
+    minutes = max(1, round(practice_minutes(practice)))
     return f"about {minutes} minute" + ("" if minutes == 1 else "s")
 
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from coreg_desktop.constants import QUICK_RESET_ID
 from coreg_desktop.settings import Settings
 from coreg_desktop.tts import VoiceInfo
 from coreg_desktop.ui.bridge import PlayerBridge
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 WINDOW_TITLE = "Coreg"
 DEFAULT_SIZE = (860, 600)
 #: The practice Space starts when nothing is chosen yet: the one made for a hard moment.
-FALLBACK_PRACTICE = "quick-reset"
+FALLBACK_PRACTICE = QUICK_RESET_ID
 
 NO_TRAY_NOTICE = (
     "This desktop has no system tray, so closing Coreg minimises it instead. "
@@ -73,7 +74,6 @@ ABOUT_TEXT = (
 class MainWindow(QMainWindow):
     quitRequested = Signal()
     hiddenToTray = Signal()
-    settingsChanged = Signal(list)  # names of the options the settings dialog changed
     #: Closing minimised the window because there is no tray. The app explains that once ever
     #: (with NO_TRAY_NOTICE in `show_notice`), so the window itself stays quiet about it.
     minimizedWithoutTray = Signal()
@@ -115,7 +115,6 @@ class MainWindow(QMainWindow):
         self.library_view.playRequested.connect(self.play)
         self.player_view.backRequested.connect(self.show_library)
         bridge.practiceStarted.connect(self._practice_started)
-        bridge.libraryChanged.connect(self._library_changed)
         bridge.noticeRaised.connect(self.show_notice)
 
         self._shortcuts: dict[str, QShortcut] = {}
@@ -246,9 +245,6 @@ class MainWindow(QMainWindow):
     def _practice_started(self, _practice_id: str) -> None:
         self.show_player()
 
-    def _library_changed(self) -> None:
-        self.library_view.set_library(self.bridge.library)
-
     # ------------------------------------------------------------------ playback
 
     def play(self, practice_id: str) -> None:
@@ -342,18 +338,10 @@ class MainWindow(QMainWindow):
             self.settings_dialog.activateWindow()
             return self.settings_dialog
         dialog = SettingsDialog(self.settings, self.voices, self)
-        dialog.accepted.connect(lambda: self._settings_saved(dialog))
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog
         dialog.open()
         return dialog
-
-    def _settings_saved(self, dialog: SettingsDialog) -> None:
-        keys = dialog.changed_keys()
-        if not keys:
-            return
-        self.player_view.apply_settings()
-        self.settingsChanged.emit(keys)
 
     def show_crisis_note(self) -> CrisisDialog:
         self.crisis_dialog = show_crisis_note(self)

@@ -34,7 +34,7 @@ from coreg_desktop.constants import AMBIENCE_IDS
 from coreg_desktop.practice.timeline import format_clock
 from coreg_desktop.settings import Settings
 from coreg_desktop.ui import theme
-from coreg_desktop.ui.bridge import PlayerBridge
+from coreg_desktop.ui.bridge import PlayerBridge, follow_settings
 from coreg_desktop.ui.orb import OrbWidget
 from coreg_desktop.ui.theme import hex_rgb, mix
 from coreg_desktop.ui.volume import SLIDER_MAX, gain_to_slider, slider_to_gain
@@ -279,7 +279,7 @@ class PlayerView(QWidget):
         theme.set_role(self.title, "title")
 
         self.orb = OrbWidget(bridge, self)
-        self.orb.reduced_motion = bool(settings["reduced_motion"])
+        self.orb.reduced_motion = settings.flag("reduced_motion")
 
         self.caption = CaptionLabel(self)
 
@@ -308,8 +308,8 @@ class PlayerView(QWidget):
         theme.set_role(self.sound_card, "card")
         self.voice_slider = self._volume_slider("Voice volume")
         self.ambience_slider = self._volume_slider("Ambience volume")
-        self.voice_slider.setValue(gain_to_slider(float(settings["voice_volume"])))
-        self.ambience_slider.setValue(gain_to_slider(float(settings["ambience_volume"])))
+        self.voice_slider.setValue(gain_to_slider(settings.number("volume.voice")))
+        self.ambience_slider.setValue(gain_to_slider(settings.number("volume.ambience")))
         self.voice_slider.valueChanged.connect(self._voice_changed)
         self.ambience_slider.valueChanged.connect(self._ambience_volume_changed)
         self.voice_slider.sliderReleased.connect(self._save_settings)
@@ -396,9 +396,8 @@ class PlayerView(QWidget):
         self.orb.ticked.connect(self.refresh_progress)
 
         self._restyle()
-        self.set_captions_visible(bool(settings["captions"]))
-        # The player may have been built with other gains than the saved ones.
-        bridge.set_volumes(float(settings["voice_volume"]), float(settings["ambience_volume"]))
+        self.set_captions_visible(settings.flag("captions"))
+        follow_settings(self, settings, lambda _keys: self.apply_settings())
         self._practice_started()
 
     # ------------------------------------------------------------------ public
@@ -407,19 +406,18 @@ class PlayerView(QWidget):
         self.caption.setVisible(visible)
 
     def apply_settings(self) -> None:
-        """Re-read the options this view shows (after the settings dialog changed them)."""
-        self.set_captions_visible(bool(self._settings["captions"]))
-        self.orb.reduced_motion = bool(self._settings["reduced_motion"])
-        for slider, name in (
-            (self.voice_slider, "voice_volume"),
-            (self.ambience_slider, "ambience_volume"),
+        """Re-read the options this view shows (called whenever the settings change)."""
+        self.set_captions_visible(self._settings.flag("captions"))
+        self.orb.reduced_motion = self._settings.flag("reduced_motion")
+        for slider, key in (
+            (self.voice_slider, "volume.voice"),
+            (self.ambience_slider, "volume.ambience"),
         ):
+            if slider.isSliderDown():
+                continue  # the person is dragging it: it is the source of the change
             slider.blockSignals(True)
-            slider.setValue(gain_to_slider(float(self._settings[name])))
+            slider.setValue(gain_to_slider(self._settings.number(key)))
             slider.blockSignals(False)
-        self._bridge.set_volumes(
-            float(self._settings["voice_volume"]), float(self._settings["ambience_volume"])
-        )
 
     def refresh_progress(self, force: bool = False) -> None:
         """Elapsed and remaining time at the audio clock; a no-op when nothing would change."""
@@ -495,15 +493,13 @@ class PlayerView(QWidget):
 
     def _voice_changed(self, value: int) -> None:
         gain = slider_to_gain(value)
-        self._bridge.set_volumes(voice=gain)
-        self._settings.set("voice_volume", gain)
+        self._settings.set("volume.voice", gain)  # the core turns the player's volume to it
         if not self.voice_slider.isSliderDown():
             self._save_settings()
 
     def _ambience_volume_changed(self, value: int) -> None:
         gain = slider_to_gain(value)
-        self._bridge.set_volumes(ambience=gain)
-        self._settings.set("ambience_volume", gain)
+        self._settings.set("volume.ambience", gain)
         if not self.ambience_slider.isSliderDown():
             self._save_settings()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..qtkit import (  # noqa: F401  (fixtures are found by name)
     bridge,
     collect_on_the_gui_thread,
+    core,
     library,
     player,
     settings,

@@ -18,13 +18,13 @@ from pytestqt.qtbot import QtBot
 
 from coreg_desktop.audio.mixer import Transport
 from coreg_desktop.audio.output import NullOutput
+from coreg_desktop.cli import build_parser
 from coreg_desktop.desktop import app as app_module
 from coreg_desktop.desktop.app import (
     READY_MESSAGE,
     Coreg,
     Notices,
     compose,
-    parse_args,
     request_from_args,
 )
 from coreg_desktop.desktop.single_instance import InstanceServer, Request
@@ -83,7 +83,7 @@ def coreg(qtbot: QtBot, qapp: QApplication, shared_cache: Path,
 
 def test_arguments_become_one_request() -> None:
     def req(*argv: str) -> Request:
-        return request_from_args(parse_args(list(argv)))
+        return request_from_args(build_parser().parse_args(list(argv)))
 
     assert req() == Request("show")
     assert req("--debug") == Request("show")
@@ -106,7 +106,7 @@ def test_start_shows_the_window_prepares_the_quick_reset_and_opens_the_stream(
     # Every line of the quick reset is in the cache: a click needs no synthesis.
     practice = coreg.bridge.library.get("quick-reset")
     assert practice is not None
-    options = coreg.bridge.options()
+    options = coreg.core.options()
     texts = speech_texts(plan(practice, options.values, options.rate))
     assert texts and all(coreg.player.narrator.cached(t) for t in texts)
     if not coreg.tray_shown:

@@ -251,12 +251,19 @@ def test_many_launches_leave_exactly_one_app_and_quit_ends_it(tmp_path: Path,
             if p is not alive[0]:
                 assert p.returncode == 0, p.stderr.read() if p.stderr else ""
         # A second wave goes to the same app, each exiting 0 at once.
-        for args in (["--minimized"], [], ["--practice", "no-such-practice"]):
+        for args in (["--minimized"], []):
             started = time.monotonic()
             done = subprocess.run([sys.executable, "-m", "coreg_desktop", *args], env=env,
                                   capture_output=True, timeout=30, check=False)
             assert done.returncode == 0, done.stderr.decode()
             assert time.monotonic() - started < 5.0
+        # A mistyped practice is refused here, as it is when nothing runs: one line, exit 2.
+        done = subprocess.run([sys.executable, "-m", "coreg_desktop", "--practice", "stay-saf"],
+                              env=env, capture_output=True, timeout=30, check=False)
+        assert done.returncode == 2
+        assert done.stderr.decode().strip().splitlines() == [
+            'coreg-desktop: no practice named "stay-saf"; did you mean \'stay-safe\'?'
+        ]
         assert alive[0].poll() is None
         text = log_text(tmp_path)
         assert "Another launch asks for ping" in text

@@ -210,7 +210,7 @@ def test_the_setting_makes_a_click_open_the_window_instead(
     windows: tuple[MainWindow, CompactWindow]
 ) -> None:
     main, compact = windows
-    settings.set("tray_click_opens_window", True)
+    settings.set("tray.click", "open")
     with qtbot.assertNotEmitted(bridge.practiceStarted, wait=200):
         tray.icon.activated.emit(Trigger)
     assert main.isVisible() and not compact.isVisible()

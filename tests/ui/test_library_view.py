@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from coreg_desktop import paths
 from coreg_desktop.practice.loader import Library, load_library
 from coreg_desktop.practice.model import Practice, Say
+from coreg_desktop.practice.timeline import practice_minutes
 from coreg_desktop.ui.crisis import CRISIS_TEXT, CrisisDialog
 from coreg_desktop.ui.library_view import ALL_TAGS, LibraryView, length_text
 
@@ -54,7 +55,7 @@ def test_every_practice_has_a_card_with_title_length_and_summary(
         card = view.cards[practice.id]
         assert card.title.text() == practice.title
         assert card.summary.text() == practice.summary
-        assert card.length.text() == f"{max(1, round(practice.minutes))} min"
+        assert card.length.text() == f"{max(1, round(practice_minutes(practice)))} min"
         assert card.isVisible()
 
 

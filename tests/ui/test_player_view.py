@@ -93,9 +93,10 @@ def test_volume_slider_is_perceptual_and_round_trips() -> None:
 
 
 def test_sliders_show_saved_gains_and_changes_reach_the_mixer_and_the_file(
-    qtbot: QtBot, themed: Callable[..., None], live: PlayerBridge, tmp_path: Path
+    qtbot: QtBot, themed: Callable[..., None], live: PlayerBridge, settings: Settings
 ) -> None:
-    settings = Settings({"voice_volume": 0.216, "ambience_volume": 0.064}, path=tmp_path / "s.json")
+    """The view only changes the settings; the core, which owns the player, follows them."""
+    settings.update({"volume.voice": 0.216, "volume.ambience": 0.064})
     view = PlayerView(live, settings)
     qtbot.addWidget(view)
     assert view.voice_slider.value() == 60
@@ -106,12 +107,12 @@ def test_sliders_show_saved_gains_and_changes_reach_the_mixer_and_the_file(
     view.voice_slider.setFocus()
     view.voice_slider.setValue(80)
     qtbot.waitUntil(lambda: mixer._voice_target == pytest.approx(0.512), timeout=3000)
-    saved = json.loads((tmp_path / "s.json").read_text())
-    assert saved["voice_volume"] == pytest.approx(0.512)
+    saved = json.loads(settings.path.read_text())
+    assert saved["volume.voice"] == pytest.approx(0.512)
 
     view.ambience_slider.setValue(100)
     qtbot.waitUntil(lambda: mixer._amb_target == pytest.approx(1.0), timeout=3000)
-    assert json.loads((tmp_path / "s.json").read_text())["ambience_volume"] == 1.0
+    assert json.loads(settings.path.read_text())["volume.ambience"] == 1.0
 
 
 def test_ambience_picker_offers_every_soundscape_and_switches_it(

@@ -1,0 +1,272 @@
+"""The Qt-free core: the one place that builds the engine, and the rule from settings to playback.
+
+The terminal (`cli.py`) and the desktop (`desktop/app.py`) both use a `Core` and build no engine
+part themselves, so `render`, `play --no-gui` and the app's tray all play the same thing for the
+same settings. The core builds the practice library, the narrator, the sound bank and the player,
+each once and only when first needed (so `config get` or `list` never load numpy or a voice),
+and follows the settings: a new voice or rate gets a new narrator, new volumes glide in.
+
+Nothing here imports Qt; the desktop reaches the core's events through `ui/bridge.py`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from coreg_desktop import paths
+from coreg_desktop.constants import AMBIENCE_IDS
+from coreg_desktop.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from coreg_desktop.audio.bank import SoundBank
+    from coreg_desktop.audio.output import Output
+    from coreg_desktop.player import Player
+    from coreg_desktop.practice.loader import Library
+    from coreg_desktop.practice.model import Practice
+    from coreg_desktop.session import Session, SessionOptions
+    from coreg_desktop.sources import PracticeSource
+    from coreg_desktop.tts.narrator import Narrator
+
+log = logging.getLogger(__name__)
+
+Notice = Callable[[str], None]
+
+#: Said once when no voice can be used at all.
+NO_VOICE_NOTICE = (
+    "No narration voice is available; practices will show captions and play soft tones instead."
+)
+#: Settings the engine follows while running.
+VOICE_KEYS = ("voice", "rate")
+VOLUME_KEYS = ("volume.voice", "volume.ambience")
+
+
+class UnknownPractice(LookupError):
+    """An id that is not in the library; `closest` are the ids it may have meant."""
+
+    def __init__(self, practice_id: str, closest: list[str]) -> None:
+        hint = f"; did you mean {', '.join(repr(c) for c in closest)}?" if closest else ""
+        super().__init__(f'no practice named "{practice_id}"{hint}')
+        self.practice_id = practice_id
+        self.closest = closest
+
+
+class UnknownAmbience(LookupError):
+    def __init__(self, name: str) -> None:
+        close = difflib.get_close_matches(name, AMBIENCE_IDS, n=1)
+        choices = ", ".join(AMBIENCE_IDS)
+        hint = f'; did you mean "{close[0]}"?' if close else f"; choose from {choices}"
+        super().__init__(f'no ambience named "{name}"{hint}')
+
+
+def check_ambience(name: str) -> str:
+    if name not in AMBIENCE_IDS:
+        raise UnknownAmbience(name)
+    return name
+
+
+class Core:
+    """Builds the engine lazily and keeps it following the settings.
+
+    `voice` pins a voice for this process (the terminal's `--voice`), whatever the setting says.
+    `output` replaces the sound device (tests pass a silent one); `library`, `narrator` and
+    `bank` replace the ones built from the user's files (tests share one cache). `on_notice` hears plain
+    sentences for the listener, from any thread; `report` hears problems with the user's files
+    (a practice that does not load, a setting that is wrong).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        voice: str | None = None,
+        output: Output | None = None,
+        library: Library | None = None,
+        narrator: Narrator | None = None,
+        bank: SoundBank | None = None,
+        on_notice: Notice | None = None,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._voice_override = voice
+        self._output = output
+        self._on_notice = on_notice or (lambda _message: None)
+        self._report = report or log.warning
+        self._lock = threading.RLock()
+        self._library: Library | None = library
+        self._narrator: Narrator | None = narrator
+        self._bank: SoundBank | None = bank
+        self._player: Player | None = None
+        self._unsubscribe = settings.subscribe(self._settings_changed)
+
+    # ------------------------------------------------------------------ parts, built on first use
+
+    @property
+    def library(self) -> Library:
+        with self._lock:
+            if self._library is None:
+                self._library = self._load_library()
+            return self._library
+
+    def reload_library(self) -> Library:
+        with self._lock:
+            self._library = self._load_library()
+            return self._library
+
+    def _load_library(self) -> Library:
+        from coreg_desktop.practice.loader import load_library
+
+        library = load_library(report=self._report)
+        for line in library.overrides:
+            self._report(line)
+        return library
+
+    @property
+    def narrator(self) -> Narrator:
+        with self._lock:
+            if self._narrator is None:
+                self._narrator = self._make_narrator()
+            return self._narrator
+
+    def _make_narrator(self) -> Narrator:
+        from coreg_desktop.tts import make_synthesizer
+        from coreg_desktop.tts.cache import ClipCache
+        from coreg_desktop.tts.narrator import Narrator
+
+        voice = self._voice_override or self.settings.text("voice") or None
+        synth = make_synthesizer(voice)
+        if synth is None:
+            self._on_notice(NO_VOICE_NOTICE)
+        old = self._narrator
+        cache = old.cache if old is not None else ClipCache(paths.narration_cache_dir())
+        return Narrator(synth, cache, rate=self.settings.number("rate"))
+
+    @property
+    def bank(self) -> SoundBank:
+        with self._lock:
+            if self._bank is None:
+                from coreg_desktop.audio.bank import SoundBank
+
+                self._bank = SoundBank(paths.ambience_cache_dir())
+            return self._bank
+
+    @property
+    def player(self) -> Player:
+        with self._lock:
+            if self._player is None:
+                from coreg_desktop.player import Player
+
+                self._player = Player(
+                    self.narrator,
+                    self.bank,
+                    output=self._output,
+                    voice_volume=self.settings.number("volume.voice"),
+                    ambience_volume=self.settings.number("volume.ambience"),
+                    on_notice=self._on_notice,
+                )
+            return self._player
+
+    @property
+    def has_player(self) -> bool:
+        return self._player is not None
+
+    # ------------------------------------------------------------------ the rule
+
+    def options(self, ambience: str | None = None) -> SessionOptions:
+        """What the settings make of a practice: names for its placeholders, the speaking rate,
+        and the soundscape (`ambience` from the request, else the setting, else the practice's)."""
+        from coreg_desktop.session import SessionOptions
+
+        chosen = ambience or self.settings.text("ambience") or None
+        return SessionOptions(
+            self.settings.placeholder_values(), chosen, self.settings.number("rate")
+        )
+
+    def practice(self, practice_id: str) -> Practice:
+        practice = self.library.get(practice_id)
+        if practice is None:
+            raise UnknownPractice(practice_id, self.library.closest(practice_id))
+        return practice
+
+    def source(self, practice: Practice, options: SessionOptions) -> PracticeSource:
+        from coreg_desktop.sources import PracticeSource
+
+        return PracticeSource(practice, options.values, options.rate)
+
+    def first_text(self, practice: Practice) -> str | None:
+        """The first sentence the practice says, with the listener's settings."""
+        options = self.options()
+        texts = self.source(practice, options).items
+        for item in texts:
+            if item.texts:
+                return item.texts[0]
+        return None
+
+    # ------------------------------------------------------------------ doing
+
+    def play(self, practice: Practice | str, ambience: str | None = None) -> Session:
+        """Play a practice now, with the listener's settings."""
+        if isinstance(practice, str):
+            practice = self.practice(practice)
+        options = self.options(ambience)
+        return self.player.play(self.source(practice, options), options.ambience)
+
+    def render(self, practice: Practice | str, ambience: str | None = None) -> np.ndarray:
+        """The whole practice as (frames, 2) float32: exactly what `play` plays."""
+        from coreg_desktop.session import render_source
+
+        if isinstance(practice, str):
+            practice = self.practice(practice)
+        options = self.options(ambience)
+        return render_source(
+            self.source(practice, options), self.narrator, self.bank, options.ambience
+        )
+
+    def prepare(
+        self,
+        practice: Practice | str,
+        cancel: threading.Event | None = None,
+        on_ready: Callable[[], None] | None = None,
+    ) -> threading.Thread:
+        """Make a practice's narration, ambience and cues ahead of time, in the background."""
+        from coreg_desktop.practice.timeline import speech_texts
+
+        if isinstance(practice, str):
+            practice = self.practice(practice)
+        options = self.options()
+        texts = speech_texts(self.source(practice, options).items)
+        ambience = options.ambience or practice.ambience
+        return self.player.prepare(practice.id, texts, ambience, cancel, on_ready)
+
+    def close(self) -> None:
+        """Fade out, close the stream, deliver the last events, stop following the settings."""
+        self._unsubscribe()
+        if self._player is not None:
+            self._player.close()
+
+    # ------------------------------------------------------------------ following the settings
+
+    def _settings_changed(self, keys: list[str]) -> None:
+        if self._player is None:
+            if self._narrator is not None and any(k in VOICE_KEYS for k in keys):
+                self._renew_narrator()
+            return
+        if any(k in VOLUME_KEYS for k in keys):
+            self._player.set_volumes(
+                self.settings.number("volume.voice"), self.settings.number("volume.ambience")
+            )
+        if any(k in VOICE_KEYS for k in keys):
+            self._renew_narrator()
+
+    def _renew_narrator(self) -> None:
+        """A new voice or rate: the next session uses it (the one playing keeps its own)."""
+        with self._lock:
+            narrator = self._make_narrator()
+            self._narrator = narrator
+            if self._player is not None:
+                self._player.narrator = narrator

@@ -1,0 +1,113 @@
+"""Program sources: a practice and a breathing pacer play through the same session and mixer."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coreg_desktop import session as session_mod
+from coreg_desktop.audio.bank import SoundBank
+from coreg_desktop.audio.output import NullOutput
+from coreg_desktop.constants import SAMPLE_RATE
+from coreg_desktop.events import Ended, EndReason, Event, PhaseChanged
+from coreg_desktop.player import Player
+from coreg_desktop.practice.model import Cue, Phase, Practice, Say
+from coreg_desktop.practice.timeline import BELL_STEP_S, TAIL_S, BreathPhase
+from coreg_desktop.session import render_source
+from coreg_desktop.sources import BreathPattern, Chunk, PacerSource, PracticeSource
+from coreg_desktop.tts.cache import ClipCache
+from coreg_desktop.tts.narrator import Narrator
+
+EXTENDED_EXHALE = BreathPattern("extended-exhale", "Longer out-breath", inhale=4, exhale=6)
+
+
+def silent_narrator(tmp_path: Path) -> Narrator:
+    return Narrator(None, ClipCache(tmp_path / "n"))
+
+
+def test_a_practice_is_one_chunk_that_is_the_last() -> None:
+    source = PracticeSource(Practice(id="p", title="P", steps=(Say("One. Two."),)))
+    first = source.next_items()
+    assert first.last and len(first.items) == 2
+    assert source.next_items() == Chunk(last=True)
+
+
+def test_a_pacer_hands_out_a_minute_at_a_time_and_ends_with_the_bell() -> None:
+    pacer = PacerSource(EXTENDED_EXHALE, minutes=3)
+    assert pacer.id == "pacer:extended-exhale" and pacer.cycles == 18
+    chunks = []
+    while True:
+        chunk = pacer.next_items()
+        chunks.append(chunk)
+        if chunk.last:
+            break
+    assert len(chunks) == 3
+    breaths = [i for c in chunks for i in c.items if isinstance(i, BreathPhase)]
+    assert [b.cycle for b in breaths if b.phase is Phase.INHALE] == list(range(1, 19))
+    assert all(b.cue is Cue.TONE for b in breaths)
+    assert pacer.estimated_seconds() == pytest.approx(18 * 10 + BELL_STEP_S + TAIL_S)
+
+
+def test_a_rendered_pacer_chimes_at_every_breath_in(tmp_path: Path) -> None:
+    pacer = PacerSource(EXTENDED_EXHALE, minutes=1)
+    audio = render_source(pacer, silent_narrator(tmp_path), SoundBank(tmp_path / "a"))
+    assert len(audio) == round((6 * 10 + BELL_STEP_S + TAIL_S) * SAMPLE_RATE)
+    assert float(np.abs(audio).max()) < 1.0
+    mono = audio[:, 0]
+    window = SAMPLE_RATE // 5
+    for cycle in range(6):
+        start = cycle * 10 * SAMPLE_RATE
+        chime = np.abs(mono[start : start + window]).max()
+        quiet_before = np.abs(mono[start + 3 * SAMPLE_RATE : start + 4 * SAMPLE_RATE - 4800]).max()
+        assert chime > 0.01, f"no chime at breath {cycle + 1}"
+        assert quiet_before < chime / 4, f"breath {cycle + 1} is not quiet before the out-cue"
+
+
+def test_an_open_source_grows_while_it_plays_and_ends_when_it_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pacer is asked for more as the playhead nears the end of what is laid out, through the
+    same session, mixer and callback as a practice."""
+    monkeypatch.setattr(PacerSource, "CHUNK_S", 2.0)
+    monkeypatch.setattr(session_mod, "LOOKAHEAD_S", 1.5)
+    fast = BreathPattern("fast", "Fast", inhale=0.5, exhale=0.5)
+    pacer = PacerSource(fast, minutes=0.1)  # six breaths, two to a chunk
+    asked: list[Chunk] = []
+    real_next = pacer.next_items
+
+    def spy() -> Chunk:
+        chunk = real_next()
+        asked.append(chunk)
+        return chunk
+
+    monkeypatch.setattr(pacer, "next_items", spy)
+    player = Player(silent_narrator(tmp_path), SoundBank(tmp_path / "a"), output=NullOutput())
+    events: list[Event] = []
+    done = threading.Event()
+
+    def hear(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, Ended):
+            done.set()
+
+    player.events.subscribe(hear)
+    player.open()
+    try:
+        session = player.play(pacer)
+        assert not session.timeline.complete  # only the first chunk is laid out
+        assert done.wait(30)
+    finally:
+        player.close()
+    assert len(asked) == 3 and asked[-1].last
+    inhales = [
+        e.state.cycle
+        for e in events
+        if isinstance(e, PhaseChanged) and e.state.phase is Phase.INHALE
+    ]
+    assert inhales == [1, 2, 3, 4, 5, 6]
+    ended = [e for e in events if isinstance(e, Ended)]
+    assert [e.reason for e in ended] == [EndReason.COMPLETED]
+    assert ended[0].heard_seconds == pytest.approx(6 + BELL_STEP_S + TAIL_S, abs=0.2)
