@@ -36,6 +36,9 @@ EXIT_OK = 0
 EXIT_BUG = 1
 EXIT_BAD_INPUT = 2
 CRASH_LOG = "coreg_desktop.crash"
+#: `play` waits at most this long for a cached soundscape to be read (it takes a few ms when the
+#: disk is not busy); past it the soundscape fades in as soon as it arrives.
+AMBIENCE_PRELOAD_WAIT_S = 0.3
 
 
 class BadInput(Exception):
@@ -233,6 +236,9 @@ def cmd_play(args: argparse.Namespace) -> int:
     first = core.first_text(practice)
     if first is not None and not narrator.cached(first):
         threading.Thread(target=narrator.warm_up, name="coreg-voice", daemon=True).start()
+    preload = threading.Thread(target=core.preload_ambience, args=(practice, ambience),
+                               name="coreg-ambience-preload", daemon=True)
+    preload.start()
 
     from coreg_desktop.events import Ended, EndReason, PhaseChanged
 
@@ -262,6 +268,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     player.events.subscribe(on_event)
     try:
+        preload.join(timeout=AMBIENCE_PRELOAD_WAIT_S)
         session = core.play(practice, ambience)
         opener.join()
         while not wake.wait(_Progress.REDRAW_S if progress.tty else None):

@@ -75,9 +75,9 @@ class Core:
 
     `voice` pins a voice for this process (the terminal's `--voice`), whatever the setting says.
     `output` replaces the sound device (tests pass a silent one); `library`, `narrator` and
-    `bank` replace the ones built from the user's files (tests share one cache). `on_notice` hears plain
-    sentences for the listener, from any thread; `report` hears problems with the user's files
-    (a practice that does not load, a setting that is wrong).
+    `bank` replace the ones built from the user's files (tests share one cache). `on_notice`
+    hears plain sentences for the listener, from any thread; `report` hears problems with the
+    user's files (a practice that does not load, a setting that is wrong).
     """
 
     def __init__(
@@ -224,8 +224,23 @@ class Core:
             practice = self.practice(practice)
         options = self.options(ambience)
         return render_source(
-            self.source(practice, options), self.narrator, self.bank, options.ambience
+            self.source(practice, options),
+            self.narrator,
+            self.bank,
+            options.ambience,
+            voice_gain=self.settings.number("volume.voice"),
+            ambience_gain=self.settings.number("volume.ambience"),
         )
+
+    def preload_ambience(self, practice: Practice, ambience: str | None = None) -> None:
+        """Read the practice's soundscape from the disk cache now, if it is there (a few ms), so
+        it plays from the first frame exactly as `render` writes it, instead of fading in late.
+        An ambience never made before is not waited for: it would delay the first words."""
+        from coreg_desktop.audio import ambience as ambience_mod
+
+        chosen = self.options(ambience).ambience or practice.ambience
+        if ambience_mod.is_cached(chosen, self.bank.cache_dir):
+            self.bank.ambience(chosen)
 
     def prepare(
         self,

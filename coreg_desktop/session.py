@@ -164,9 +164,15 @@ class Composer:
 
 
 def render_source(
-    source: ProgramSource, narrator: Narrator, bank: SoundBank, ambience: str | None = None
+    source: ProgramSource,
+    narrator: Narrator,
+    bank: SoundBank,
+    ambience: str | None = None,
+    voice_gain: float = 1.0,
+    ambience_gain: float = 1.0,
 ) -> np.ndarray:
-    """The whole program as (frames, 2) float32: exactly what `play` plays, sample for sample."""
+    """The whole program as (frames, 2) float32: exactly what `play` plays, sample for sample,
+    when the player's volumes are `voice_gain` and `ambience_gain`."""
     if source.estimated_seconds() is None:
         raise ValueError(f"{source.id} has no end, so it cannot be written to a file")
     composer = Composer(source, narrator, bank, ambience)
@@ -180,7 +186,7 @@ def render_source(
     for text in composer.pending_texts():
         composer.synthesize(text)
     _, program = composer.compose()
-    return Mixer().render_program(program)
+    return Mixer(voice_gain, ambience_gain).render_program(program)
 
 
 class Session:

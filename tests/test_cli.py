@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from coreg_desktop.audio.wav import read_wav
+from coreg_desktop.audio.output import NullOutput
+from coreg_desktop.audio.wav import read_wav, to_int16
 
 
 def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -131,3 +134,156 @@ def test_doctor_and_voices_speak_plainly(tmp_path: Path) -> None:
     assert voices.returncode == 0
     rows = json.loads(voices.stdout)
     assert rows[0]["id"] == "en_US-joe-medium" and rows[0]["available"] is True
+
+
+# ----------------------------------------------------------------------------- config
+
+
+def test_config_list_get_set_unset_round_trip(tmp_path: Path) -> None:
+    listed = run("config", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    keys = [row["key"] for row in rows]
+    for key in ("name", "voice", "rate", "ambience", "volume.voice", "volume.ambience",
+                "captions", "reduced_motion", "tray.click", "start_at_login",
+                "safe_person.name"):
+        assert key in keys
+    for row in rows:
+        assert set(row) == {"key", "value", "default", "description"} and row["description"]
+        assert row["value"] == row["default"]
+    assert run("config", "get", "captions").stdout == "true\n"
+    assert run("config", "get", "rate").stdout == "1\n"
+    assert run("config", "get", "tray.click").stdout == "quick-reset\n"
+    for key, value in (("name", "Robin"), ("rate", "0.85"), ("captions", "false"),
+                       ("tray.click", "open")):
+        done = run("config", "set", key, value)
+        assert done.returncode == 0 and done.stdout == done.stderr == "", done.stderr
+        assert run("config", "get", key).stdout == f"{value}\n"
+    saved = json.loads((tmp_path / "xdg_config_home" / "coreg-desktop" / "settings.json")
+                       .read_text())
+    assert saved == {"name": "Robin", "rate": 0.85, "captions": False, "tray.click": "open"}
+    assert run("config", "unset", "rate").returncode == 0
+    assert run("config", "get", "rate").stdout == "1\n"
+    text = run("config", "list").stdout
+    assert 'name              "Robin"  (default (empty))' in text
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["config", "get", "volume.voise"], 'no setting called "volume.voise"; did you mean '
+                                            "volume.voice"),
+        (["config", "set", "nmae", "Sam"], 'no setting called "nmae"; did you mean name'),
+        (["config", "set", "rate", "3"], "rate: 3.0 is not allowed; use a number from 0.6 to 1.5"),
+        (["config", "set", "captions", "yes"], 'captions: "yes" is not allowed; use true or false'),
+        (["config", "set", "ambience", "thunder"], 'use one of "" (empty), "rain", "ocean"'),
+        (["config", "set", "tray.click", "never"], '"quick-reset", "open"'),
+        (["config", "set", "volume.voice", "loud"], '"loud" is not a number'),
+        (["config"], "required"),
+    ],
+)
+def test_config_refuses_bad_keys_and_values_in_one_line_and_writes_nothing(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    result = run(*args)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert not (tmp_path / "xdg_config_home" / "coreg-desktop" / "settings.json").exists()
+
+
+def test_config_start_at_login_installs_and_removes_autostart(tmp_path: Path) -> None:
+    entry = tmp_path / "xdg_config_home" / "autostart" / "coreg-desktop.desktop"
+    assert run("config", "set", "start_at_login", "true").returncode == 0
+    assert entry.is_file() and "--minimized" in entry.read_text()
+    assert run("config", "unset", "start_at_login").returncode == 0
+    assert not entry.exists()
+
+
+def test_an_unknown_practice_for_the_desktop_is_refused_before_anything_starts() -> None:
+    result = run("--practice", "stay-saf")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        'coreg-desktop: no practice named "stay-saf"; did you mean \'stay-safe\'?'
+    ]
+
+
+TINY = '''id = "tiny"
+title = "Tiny"
+ambience = "soft-pad"
+
+[[steps]]
+say = "Hello, {name}."
+pause = 1.0
+
+[[steps]]
+say = "Feet on the floor."
+'''
+
+
+class RecordingOutput(NullOutput):
+    """A silent real-time output that keeps every block it hands to the player: exactly what a
+    sound device would have been sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks: list[np.ndarray] = []
+
+    def start(self, render: Callable[[np.ndarray], None]) -> None:
+        def recording(out: np.ndarray) -> None:
+            render(out)
+            self.blocks.append(out.copy())
+
+        super().start(recording)
+
+
+def _first_sound(audio: np.ndarray) -> int:
+    return int(np.argmax(np.abs(audio[:, 0]) > 1e-3))
+
+
+def test_config_reaches_render_and_play_which_give_the_same_samples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The promise that `render` writes what `play` plays holds for a listener with settings:
+    their soundscape and their name, set with `config set`, in both."""
+    from coreg_desktop import cli
+    from coreg_desktop import player as player_mod
+
+    practices = tmp_path / "xdg_data_home" / "coreg-desktop" / "practices"
+    practices.mkdir(parents=True)
+    (practices / "tiny.toml").write_text(TINY)
+    assert run("config", "set", "ambience", "rain").returncode == 0
+    assert run("config", "set", "name", "Robin").returncode == 0
+    rendered_path = tmp_path / "tiny.wav"
+    done = run("render", "tiny", "-o", str(rendered_path))
+    assert done.returncode == 0, done.stderr
+
+    output = RecordingOutput()
+    monkeypatch.setattr(player_mod, "open_output", lambda **_kw: output)
+    assert cli.main(["play", "tiny", "--no-gui"]) == 0
+    out = capsys.readouterr().out
+    assert "Hello, Robin." in out and "Tiny is complete" in out
+
+    played = np.concatenate(output.blocks)
+    rendered, _rate = read_wav(rendered_path)
+    start = _first_sound(played) - _first_sound(rendered)
+    assert start >= 0
+    segment = played[start : start + len(rendered)]
+    assert len(segment) == len(rendered)
+    np.testing.assert_array_equal(to_int16(segment), to_int16(rendered))
+    assert not played[start + len(rendered) :].any()
+
+    # The soundscape came from the setting: the same as asking for it, not the practice's own.
+    assert run("config", "unset", "ambience").returncode == 0
+    asked = tmp_path / "asked.wav"
+    assert run("render", "tiny", "-o", str(asked), "--ambience", "rain").returncode == 0
+    assert asked.read_bytes() == rendered_path.read_bytes()
+    own = tmp_path / "own.wav"
+    assert run("render", "tiny", "-o", str(own)).returncode == 0
+    assert own.read_bytes() != rendered_path.read_bytes()
+    # And the name is spoken: without it, the first sentence is another clip.
+    assert run("config", "unset", "name").returncode == 0
+    nameless = tmp_path / "nameless.wav"
+    assert run("render", "tiny", "-o", str(nameless), "--ambience", "rain").returncode == 0
+    without, _rate = read_wav(nameless)
+    assert len(without) < len(rendered)  # "Hello." is shorter than "Hello, Robin."

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from coreg_desktop import paths
+from coreg_desktop import files, paths
 from coreg_desktop.constants import CHANNELS, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -427,16 +425,17 @@ def _read_cache(path: Path, expected_frames: int) -> np.ndarray | None:
 
 
 def _write_cache(path: Path, loop: np.ndarray) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, loop, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Atomically, so a reader (another Coreg starting) never sees half a file."""
+    with files.atomic_writer(path) as fh:
+        np.save(fh, loop, allow_pickle=False)
+
+
+def is_cached(ambience_id: str, cache_dir: Path | None = None) -> bool:
+    """True when the loop can be read from disk instead of generated (a quick load)."""
+    if ambience_id not in AMBIENCES:
+        return False
+    directory = paths.ambience_cache_dir() if cache_dir is None else cache_dir
+    return (directory / _cache_name(ambience_id)).is_file()
 
 
 def _remove_stale(cache_dir: Path, ambience_id: str, keep: Path) -> None:

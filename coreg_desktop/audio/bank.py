@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 class SoundBank:
     def __init__(self, ambience_cache: Path | None = None) -> None:
         self._ambience_cache = ambience_cache
+        self.cache_dir = ambience_cache
         self._lock = threading.Lock()
         self._tones: dict[str, np.ndarray] = {}
         self._ambience: dict[str, np.ndarray | None] = {}

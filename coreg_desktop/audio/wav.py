@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from coreg_desktop import files
 from coreg_desktop.constants import SAMPLE_RATE
 
 
@@ -18,16 +19,11 @@ def write_wav(path: Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> 
     """Write (frames, channels) float audio; written to a side file first, so a failed render
     never leaves half a file where a good one was."""
     frames = audio if audio.ndim == 2 else audio[:, None]
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        with open(tmp, "wb") as fh, wave.open(fh, "wb") as wav:
-            wav.setnchannels(frames.shape[1])
-            wav.setsampwidth(2)
-            wav.setframerate(sample_rate)
-            wav.writeframes(to_int16(frames).tobytes())
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with files.atomic_writer(path) as fh, wave.open(fh, "wb") as wav:
+        wav.setnchannels(frames.shape[1])
+        wav.setsampwidth(2)
+        wav.setframerate(sample_rate)
+        wav.writeframes(to_int16(frames).tobytes())
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:

@@ -14,11 +14,11 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from coreg_desktop import files
 from coreg_desktop.desktop.desktop_entry import (
     ENTRY_FILE,
     config_home,
     render_entry,
-    write_atomically,
 )
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def enable(config: Path | None = None, command: Sequence[str] | None = None) -> 
     path = autostart_path(config)
     text = render_entry(command, extra_args=[MINIMIZED_ARG],
                         extra_keys=[("X-GNOME-Autostart-enabled", "true")])
-    write_atomically(path, text.encode("utf-8"))
+    files.atomic_write(path, text.encode("utf-8"))
     log.info("Coreg will start in the tray at login (%s)", path)
     return path
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coreg_desktop import APP_NAME
+from coreg_desktop import APP_NAME, files
 
 log = logging.getLogger(__name__)
 
@@ -189,14 +189,6 @@ def _icon_files(data: Path | None) -> list[Path]:
     ]
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Atomic replace, so a menu scanning the folder (or the next run) never reads half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _touch_theme(theme: Path) -> None:
     """Icon caches notice new icons by the theme folder's mtime."""
     with contextlib.suppress(OSError):
@@ -218,16 +210,16 @@ def install(data: Path | None = None, command: Sequence[str] | None = None) -> I
     """Write the launcher entry and icons for the current user. Idempotent."""
     report = InstallReport()
     entry = entry_path(data)
-    write_atomically(entry, render_entry(command).encode("utf-8"))
+    files.atomic_write(entry, render_entry(command).encode("utf-8"))
     report.written.append(entry)
     svg = asset_path(ICON_SVG)
     theme = icon_theme_dir(data)
     target = theme / "scalable" / "apps" / ICON_SVG
-    write_atomically(target, svg.read_bytes())
+    files.atomic_write(target, svg.read_bytes())
     report.written.append(target)
     for size, png in render_pngs(svg).items():
         target = theme / f"{size}x{size}" / "apps" / f"{ICON_NAME}.png"
-        write_atomically(target, png)
+        files.atomic_write(target, png)
         report.written.append(target)
     _touch_theme(theme)
     report.problems = validate(entry)

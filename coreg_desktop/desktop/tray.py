@@ -23,10 +23,10 @@ from PySide6.QtCore import QObject, QRect, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from coreg_desktop import paths
+from coreg_desktop import files, paths
 from coreg_desktop.audio.mixer import Transport
 from coreg_desktop.constants import QUICK_RESET_ID
-from coreg_desktop.desktop.desktop_entry import ICON_SVG, asset_path, write_atomically
+from coreg_desktop.desktop.desktop_entry import ICON_SVG, asset_path
 from coreg_desktop.practice.timeline import format_clock
 from coreg_desktop.settings import Settings
 from coreg_desktop.ui.bridge import PlayerBridge
@@ -86,7 +86,7 @@ class OnceFlags:
         data[key] = True
         try:
             text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-            write_atomically(self.path, text.encode("utf-8"))
+            files.atomic_write(self.path, text.encode("utf-8"))
         except OSError as exc:  # worst case the notice shows again next time
             log.warning("Could not remember a shown notice in %s: %s", self.path, exc)
 

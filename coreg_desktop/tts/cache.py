@@ -14,17 +14,16 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
 
+from coreg_desktop import files
+
 log = logging.getLogger(__name__)
 
 _SUFFIX = ".npy"
-_TMP_SUFFIX = ".tmp"
 
 
 class ClipCache:
@@ -85,24 +84,11 @@ class ClipCache:
         data = np.ascontiguousarray(audio, dtype=np.float32)
         if data.ndim != 1:
             raise ValueError(f"clips are mono, got shape {data.shape}")
-        tmp_name: str | None = None
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(
-                dir=self.directory, prefix=f".{key[:16]}-", suffix=_TMP_SUFFIX
-            )
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, data, allow_pickle=False)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp_name, path)
-            tmp_name = None
+            with files.atomic_writer(path) as fh:
+                np.save(fh, data, allow_pickle=False)
         except OSError as exc:
             self._warn_once("write", f"narration cache not writable ({exc}); clips are not kept")
-        finally:
-            if tmp_name is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp_name)
 
     def size_bytes(self) -> int:
         total = 0
@@ -118,7 +104,7 @@ class ClipCache:
         if not self.directory.is_dir():
             return
         for path in self.directory.iterdir():
-            if path.suffix in (_SUFFIX, _TMP_SUFFIX) and path.is_file():
+            if (path.suffix == _SUFFIX or files.is_temporary(path)) and path.is_file():
                 try:
                     path.unlink()
                 except OSError as exc:

@@ -61,7 +61,8 @@ def coreg(qtbot: QtBot, qapp: QApplication, shared_cache: Path,
     folder = Path(tempfile.mkdtemp(prefix="coreg-app-"))
     server = InstanceServer(folder / "s.sock")
     assert server.listen()
-    built = compose(qapp, server, Settings(path=tmp_path / "settings.json"), NullOutput(), bus)
+    # The settings live where a terminal's `config set` writes them (the test's XDG folders).
+    built = compose(qapp, server, Settings.load(), NullOutput(), bus)
     qtbot.addWidget(built.main_window)
     qtbot.addWidget(built.compact)
     built.qapp = FakeQuit(qapp)  # type: ignore[assignment]
@@ -162,20 +163,40 @@ def test_quit_closes_the_door_for_new_launches_first(coreg: Coreg) -> None:
 def test_start_at_login_follows_the_setting(coreg: Coreg, tmp_path: Path) -> None:
     autostart = tmp_path / "xdg_config_home" / "autostart" / "coreg-desktop.desktop"
     coreg.settings.set("start_at_login", True)
-    coreg.settings_changed(["start_at_login"])
     assert "--minimized" in autostart.read_text()
     coreg.settings.set("start_at_login", False)
-    coreg.settings_changed(["start_at_login"])
     assert not autostart.exists()
 
 
 def test_a_new_voice_rate_renews_the_narrator(qtbot: QtBot, coreg: Coreg) -> None:
     old = coreg.player.narrator
     coreg.settings.set("rate", 0.8)
-    coreg.settings_changed(["rate"])
     assert coreg.player.narrator is not old
     assert coreg.player.narrator.rate == 0.8
     assert coreg.player.narrator.cache is old.cache
+
+
+def test_a_change_made_in_a_terminal_reaches_the_running_app_within_2_s(
+    qtbot: QtBot, coreg: Coreg
+) -> None:
+    import subprocess
+    import sys
+
+    coreg.start(Request("ping"), minimized=True)
+    view = coreg.main_window.player_view
+    assert view.caption.isVisibleTo(view)
+    coreg.settings.set("name", "Sam")  # changed here, and saved: a terminal must not undo it
+    coreg.settings.save()
+    for key, value in (("captions", "false"), ("volume.voice", "0.3")):
+        command = [sys.executable, "-m", "coreg_desktop", "config", "set", key, value]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+    qtbot.waitUntil(lambda: coreg.settings.flag("captions") is False
+                    and coreg.settings.number("volume.voice") == 0.3, timeout=2000)
+    qtbot.waitUntil(lambda: not view.caption.isVisibleTo(view), timeout=500)
+    coreg.player.output.wake()  # an idle stream stands by; gains apply at its next block
+    qtbot.waitUntil(lambda: coreg.player.mixer._voice_target == pytest.approx(0.3), timeout=2000)
+    assert coreg.settings.text("name") == "Sam"
 
 
 def test_audio_notices_reach_the_gui_thread_from_any_thread(qtbot: QtBot,
