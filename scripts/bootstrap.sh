@@ -40,10 +40,12 @@ RUNTIME_PKGS=(
     espeak-ng libespeak-ng1
 )
 # What only the test suite needs: a virtual display with a tray host, tools to drive and
-# photograph it, and a real sound server with tools to record and measure what it plays.
+# photograph it, a real sound server with tools to record and measure what it plays, the
+# launcher-entry validator and a private session bus for the MPRIS tests (CI skips nothing).
 TEST_PKGS=(
     xvfb xdotool x11-utils trayer imagemagick
     pulseaudio pulseaudio-utils sox mpv
+    desktop-file-utils dbus dbus-bin
 )
 
 XVFB_PID=""
