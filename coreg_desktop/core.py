@@ -113,11 +113,6 @@ class Core:
                 self._library = self._load_library()
             return self._library
 
-    def reload_library(self) -> Library:
-        with self._lock:
-            self._library = self._load_library()
-            return self._library
-
     def _load_library(self) -> Library:
         from coreg_desktop.practice.loader import load_library
 
@@ -170,10 +165,6 @@ class Core:
                     on_notice=self._on_notice,
                 )
             return self._player
-
-    @property
-    def has_player(self) -> bool:
-        return self._player is not None
 
     # ------------------------------------------------------------------ the rule
 

@@ -49,6 +49,11 @@ _GUARD = _Guard()
 atexit.register(_GUARD.close)
 
 
+def exiting() -> bool:
+    """True once the interpreter has begun to exit: background work should just stop."""
+    return _GUARD.closed
+
+
 def native_work() -> _Guard:
     """`with native_work(): ...` around native calls that must finish before the process exits."""
     return _GUARD

@@ -19,7 +19,6 @@ from typing import BinaryIO
 TMP_PREFIX = ".coreg-tmp-"
 #: Private user data (settings, history, safe people) is readable by its owner only.
 PRIVATE_FILE = 0o600
-PRIVATE_DIR = 0o700
 #: Everything else (caches, launcher entries, rendered audio): readable by others, like `open()`.
 PUBLIC_FILE = 0o644
 

@@ -38,6 +38,7 @@ from coreg_desktop.events import (
     PlayState,
     PlayStateChanged,
 )
+from coreg_desktop.exit_guard import exiting
 from coreg_desktop.practice.timeline import (
     FAILED,
     TAIL_S,
@@ -131,7 +132,8 @@ class Composer:
         try:
             self.clips[text] = self.narrator.clip(text)
         except SynthesisError as exc:
-            log.warning("Could not voice %r: %s; showing it as a caption only.", text, exc)
+            if not exiting():  # quitting mid-practice is not a problem worth a line
+                log.warning("Could not voice %r: %s; showing it as a caption only.", text, exc)
             self.clips[text] = None
 
     def _frames(self, text: str) -> int | None:
@@ -226,7 +228,6 @@ class Session:
         self.end_reason: EndReason | None = None
         self.heard_seconds = 0.0  # final once ended
         self.timeline: Timeline = compile_timeline([], lambda _t: None)
-        self.started_at = 0.0
 
     @property
     def id(self) -> str:
@@ -236,7 +237,6 @@ class Session:
 
     def start(self) -> None:
         """Begin at once; narration and ambience arrive as they are ready."""
-        self.started_at = time.monotonic()
         composer = self._composer
         composer.extend()
         composer.ambience = composer.bank.ambience_if_ready(composer.ambience_id)
@@ -253,7 +253,7 @@ class Session:
         """Voice what is planned, in order; ask the source for more when the monitor says so."""
         composer = self._composer
         try:
-            while not self._stop.is_set():
+            while not self._stop.is_set() and not exiting():
                 pending = composer.pending_texts()
                 if pending:
                     composer.synthesize(pending[0])
@@ -411,10 +411,6 @@ class Session:
     @property
     def ambience_id(self) -> str:
         return self._composer.ambience_id
-
-    @property
-    def play_state(self) -> PlayState:
-        return self._play_state
 
     def pause(self) -> None:
         self._set_play_state(PlayState.PLAYING, PlayState.PAUSED, self.mixer.pause)

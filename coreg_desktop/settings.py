@@ -244,9 +244,6 @@ class Settings:
         with self._lock:
             return dict(self._values)
 
-    def is_default(self, key: str) -> bool:
-        return bool(self.get(key) == OPTION_KEYS[key].default)
-
     def placeholder_values(self) -> dict[str, str | None]:
         """What `{name}` and `{safe_person}` in practice texts become."""
         return {

@@ -65,10 +65,6 @@ class Breathe:
         assert self.seconds is not None
         return max(1, round(self.seconds / self.cycle_seconds))
 
-    @property
-    def total_seconds(self) -> float:
-        return self.cycle_count * self.cycle_seconds
-
 
 @dataclass(frozen=True)
 class Bell:

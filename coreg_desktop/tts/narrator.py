@@ -271,10 +271,6 @@ class Narrator:
     def available(self) -> bool:
         return self._synth is not None
 
-    @property
-    def synthesizer(self) -> Synthesizer | None:
-        return self._synth
-
     def key(self, text: str) -> str:
         synth = self._require()
         return self.cache.key_for(
