@@ -430,22 +430,29 @@ def cmd_config(args: argparse.Namespace) -> int:
             print(format_value(settings[option.key]))
             return EXIT_OK
         if command == "set":
-            settings.set(option.key, settings_mod.parse(option, args.value))
+            value = settings_mod.parse(option, args.value)
+            if option.key == "voice" and value:
+                _check_voice(value)
+            settings.set(option.key, value)
         else:
             settings.unset(option.key)
     except SettingError as exc:
         raise BadInput(str(exc)) from exc
-    try:
-        settings.save()
-    except OSError as exc:
-        raise BadInput(f"cannot save {settings.path} ({exc.strerror or exc})") from exc
     if option.key == "start_at_login":
+        # First, so a setting that cannot take effect is not saved as if it had.
         from coreg_desktop.desktop import autostart
 
         try:
             autostart.apply(settings.flag("start_at_login"))
         except OSError as exc:
-            raise BadInput(f"cannot change the autostart entry ({exc.strerror or exc})") from exc
+            where = f" {exc.filename}" if exc.filename else ""
+            raise BadInput(
+                f"cannot change the autostart entry{where} ({exc.strerror or exc})"
+            ) from exc
+    try:
+        settings.save()
+    except OSError as exc:
+        raise BadInput(f"cannot save {settings.path} ({exc.strerror or exc})") from exc
     return EXIT_OK
 
 

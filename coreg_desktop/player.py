@@ -17,7 +17,7 @@ from collections.abc import Callable
 from coreg_desktop.audio.bank import SoundBank
 from coreg_desktop.audio.mixer import Mixer, Transport
 from coreg_desktop.audio.output import Output, open_output
-from coreg_desktop.events import EventBus, Started
+from coreg_desktop.events import EventBus
 from coreg_desktop.practice.timeline import State
 from coreg_desktop.session import Session
 from coreg_desktop.sources import ProgramSource
@@ -55,6 +55,7 @@ class Player:
         self._output_lock = threading.Lock()
         self._on_notice = on_notice
         self.events = EventBus()
+        self._play_lock = threading.Lock()  # one play() at a time: the GUI, MPRIS, a request
         self.session: Session | None = None
         self._sessions = 0
         self._started = False
@@ -121,9 +122,9 @@ class Player:
         """Fade out what plays, close the stream, and deliver the last events."""
         self._closed.set()
         session = self.session
-        if session is not None and not session.ended:
-            session.stop(fade_s=0.3)
-            session.wait_stopped(timeout=1.0)
+        if session is not None:
+            session.stop(fade_s=0.3)  # nothing, if it has ended already ...
+            session.wait_stopped(timeout=1.0)  # ... but a fade under way still plays out
         if self._output is not None:
             self._output.close()
         self.events.flush()
@@ -173,6 +174,10 @@ class Player:
 
     def play(self, source: ProgramSource, ambience: str | None = None) -> Session:
         """Play a source now (fading out whatever plays); `ambience` overrides its own."""
+        with self._play_lock:
+            return self._play(source, ambience)
+
+    def _play(self, source: ProgramSource, ambience: str | None) -> Session:
         previous = self.session
         if previous is not None and not previous.ended:
             previous.stop(fade_s=SWITCH_FADE_S)
@@ -190,7 +195,6 @@ class Player:
             on_notice=self._on_notice,
         )
         self.session = session
-        self.events.emit(Started(session.number, source.id, source.title))
         with self._standby_lock:
             output = self._output
             if output is not None and self._only_silence_queued(output):

@@ -37,6 +37,7 @@ from coreg_desktop.events import (
     PhaseChanged,
     PlayState,
     PlayStateChanged,
+    Started,
 )
 from coreg_desktop.exit_guard import exiting
 from coreg_desktop.practice.timeline import (
@@ -110,6 +111,7 @@ class Composer:
         return list(self._texts)
 
     def pending_texts(self) -> list[str]:
+        """What still needs a clip, first needed first: the narration worker's queue."""
         return [t for t in self._texts if t not in self.clips]
 
     def extend(self) -> bool:
@@ -129,6 +131,9 @@ class Composer:
         return estimate_seconds(self.items) - TAIL_S
 
     def synthesize(self, text: str) -> None:
+        if not self.narrator.available:
+            self.clips[text] = None  # captions and tones, as the listener was told once
+            return
         try:
             self.clips[text] = self.narrator.clip(text)
         except SynthesisError as exc:
@@ -223,6 +228,7 @@ class Session:
         self._lock = threading.Lock()  # worker threads only; the audio thread never takes it
         self._wake = threading.Condition(threading.Lock())  # monitor and worker wake-ups
         self._extend_wanted = False
+        self._token = 0  # the mixer's token for this session's program
         self._play_state = PlayState.PLAYING
         self._ended = False
         self.end_reason: EndReason | None = None
@@ -236,18 +242,32 @@ class Session:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        """Begin at once; narration and ambience arrive as they are ready."""
-        composer = self._composer
-        composer.extend()
-        composer.ambience = composer.bank.ambience_if_ready(composer.ambience_id)
-        self.timeline, program = composer.compose()
-        self.mixer.load(program)
-        threading.Thread(target=self._narrate, name="coreg-narration", daemon=True).start()
-        threading.Thread(target=self._monitor, name="coreg-session", daemon=True).start()
-        if composer.ambience is None and composer.ambience_id != "none":
-            threading.Thread(
-                target=self._load_late_ambience, name="coreg-ambience", daemon=True
-            ).start()
+        """Begin at once; narration and ambience arrive as they are ready.
+
+        A first sentence already in the cache is read now (a few milliseconds), so the very
+        first block plays it: the playhead never waits, and playing gives exactly the samples
+        that `render` writes.
+        """
+        self._emit(Started(self.number, self.id, self.source.title))
+        try:
+            composer = self._composer
+            self.source.attach(self.source_ready)
+            composer.extend()
+            pending = composer.pending_texts()
+            if pending and composer.narrator.cached(pending[0]):
+                composer.synthesize(pending[0])
+            composer.ambience = composer.bank.ambience_if_ready(composer.ambience_id)
+            self.timeline, program = composer.compose()
+            self._token = self.mixer.load(program)
+            threading.Thread(target=self._narrate, name="coreg-narration", daemon=True).start()
+            threading.Thread(target=self._monitor, name="coreg-session", daemon=True).start()
+            if composer.ambience is None and composer.ambience_id != "none":
+                threading.Thread(
+                    target=self._load_late_ambience, name="coreg-ambience", daemon=True
+                ).start()
+        except Exception:  # a source that cannot start still ends, with a notice
+            log.exception("Starting %s failed", self.id)
+            self.fail("This practice could not start. Another one may work.")
 
     def _narrate(self) -> None:
         """Voice what is planned, in order; ask the source for more when the monitor says so."""
@@ -307,10 +327,19 @@ class Session:
 
     def _publish(self) -> None:
         with self._lock:
+            if self._stop.is_set():
+                return  # ended: what it still made is not wanted (another may be playing)
             timeline, program = self._composer.compose()
-            self.mixer.update(program)
+            self.mixer.update(program, self._token)
             self.timeline = timeline
         self._poke()
+
+    def source_ready(self) -> None:
+        """The source has more to give (a listener's tap arrived): ask it again now."""
+        with self._wake:
+            if not self._composer.ended:
+                self._extend_wanted = True
+                self._wake.notify_all()
 
     # ------------------------------------------------------------------ the monitor
 
@@ -376,8 +405,12 @@ class Session:
         with self._wake:
             self._wake.notify_all()
 
-    def _end(self, reason: EndReason) -> bool:
-        """Record and announce the end, once; False if it had already ended."""
+    def _end(self, reason: EndReason, fade_s: float | None = None) -> bool:
+        """Record and announce the end, once; False if it had already ended.
+
+        The fade-out (`fade_s`) is queued before anyone hears of the end, so a listener that
+        closes the stream on `Ended` finds the fade already under way and can wait for it.
+        """
         with self._wake:
             if self._ended:
                 return False
@@ -385,9 +418,11 @@ class Session:
             self._play_state = PlayState.ENDED
             self.end_reason = reason
             self.heard_seconds = self.position_frames / SAMPLE_RATE
+            if fade_s is not None:
+                self.mixer.stop(fade_s)
+            self._emit(PlayStateChanged(self.number, self.id, PlayState.ENDED))
+            self._emit(Ended(self.number, self.id, self.heard_seconds, reason))
             self._wake.notify_all()
-        self._emit(PlayStateChanged(self.number, self.id, PlayState.ENDED))
-        self._emit(Ended(self.number, self.id, self.heard_seconds, reason))
         return True
 
     # ------------------------------------------------------------------ controls
@@ -421,21 +456,23 @@ class Session:
     def _set_play_state(
         self, before: PlayState, after: PlayState, command: Callable[[], None]
     ) -> None:
-        with self._wake:
+        with self._wake:  # emitted under the lock, so it can never follow this session's end
             if self._play_state is not before:
                 return
             self._play_state = after
             command()
+            self._emit(PlayStateChanged(self.number, self.id, after))
             self._wake.notify_all()
-        self._emit(PlayStateChanged(self.number, self.id, after))
 
     def toggle(self) -> None:
+        """Space and the tray's middle click: one key for both."""
         if self._play_state is PlayState.PAUSED:
             self.resume()
         else:
             self.pause()
 
     def seek(self, seconds: float) -> None:
+        """Move the playhead; the monitor is woken, since the next boundary has moved too."""
         self.mixer.seek(seconds_to_frames(max(0.0, seconds)))
         self._poke()
 
@@ -443,17 +480,14 @@ class Session:
         """Fade out and end (reason: stopped); nothing happens if it has already ended."""
         self._stop.set()
         self._first_words.set()  # release a waiting ambience loader, which then gives up
-        if self._end(EndReason.STOPPED):
-            self.mixer.stop(fade_s)
+        self._end(EndReason.STOPPED, fade_s)
 
     def fail(self, notice: str) -> None:
         """It cannot go on: fade out, say so once, end (reason: failed)."""
         self._stop.set()
         self._first_words.set()
-        if self._end(EndReason.FAILED):
-            self.mixer.stop(1.0)
-            if self._on_notice is not None:
-                self._on_notice(notice)
+        if self._end(EndReason.FAILED, 1.0) and self._on_notice is not None:
+            self._on_notice(notice)
 
     def wait_stopped(self, timeout: float = 3.0) -> bool:
         """Block until a stop's fade has played out, so closing the stream never clicks."""

@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -74,7 +75,11 @@ class Option:
 
 #: Names are spoken and shown; they must not carry control characters or pages of text.
 NAME_MAX = 60
-TRAY_CLICK_CHOICES = ("quick-reset", "open")
+#: How a number is typed in a terminal: plain decimals (no "1_0", no "0x1", no "inf").
+_NUMBER_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+TRAY_QUICK_RESET = "quick-reset"
+TRAY_OPENS_WINDOW = "open"
+TRAY_CLICK_CHOICES = (TRAY_QUICK_RESET, TRAY_OPENS_WINDOW)
 
 OPTIONS: tuple[Option, ...] = (
     Option("name", str, "", "Your first name, used gently in some practices; empty: not used.",
@@ -93,7 +98,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("volume.ambience", float, 0.7, "Soundscape volume, 0 to 1.", range=(0.0, 1.0)),
     Option("captions", bool, True, "Show the words being spoken."),
     Option("reduced_motion", bool, False, "The orb glows instead of changing size."),
-    Option("tray.click", str, "quick-reset",
+    Option("tray.click", str, TRAY_QUICK_RESET,
            "What a click on the tray icon does: start the quick reset, or open Coreg.",
            choices=TRAY_CLICK_CHOICES),
     Option("start_at_login", bool, False, "Start Coreg in the tray when you log in."),
@@ -105,7 +110,8 @@ LEGACY_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "voice_volume": ("volume.voice", lambda v: v),
     "ambience_volume": ("volume.ambience", lambda v: v),
     "tray_click_opens_window": (
-        "tray.click", lambda v: ("open" if v else "quick-reset") if isinstance(v, bool) else v
+        "tray.click",
+        lambda v: (TRAY_OPENS_WINDOW if v else TRAY_QUICK_RESET) if isinstance(v, bool) else v,
     ),
     "safe_person": ("safe_person.name", lambda v: v),
 }
@@ -163,6 +169,8 @@ def parse(option: Option, text: str) -> Any:
         raise SettingError(f'{option.key}: "{text}" is not allowed; use true or false')
     if option.type is float:
         try:
+            if not _NUMBER_RE.fullmatch(text.strip()):
+                raise ValueError(text)
             number = float(text)
         except ValueError:
             raise SettingError(
@@ -177,7 +185,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return _num(value)
+        return str(int(value)) if value.is_integer() else repr(value)  # exact: it round-trips
     return str(value)
 
 
@@ -227,18 +235,36 @@ class Settings:
 
     def text(self, key: str) -> str:
         value = self.get(key)
-        assert isinstance(value, str), key
+        if not isinstance(value, str):
+            raise TypeError(f"{key} is not a text setting")
         return value
 
     def number(self, key: str) -> float:
         value = self.get(key)
-        assert isinstance(value, float), key
+        if not isinstance(value, float):
+            raise TypeError(f"{key} is not a number setting")
         return value
 
     def flag(self, key: str) -> bool:
         value = self.get(key)
-        assert isinstance(value, bool), key
+        if not isinstance(value, bool):
+            raise TypeError(f"{key} is not a true/false setting")
         return value
+
+    def snapshot(self) -> tuple[dict[str, Any], frozenset[str]]:
+        """The values and which are unsaved, to put back with `restore` if a save fails."""
+        with self._lock:
+            return dict(self._values), frozenset(self._dirty)
+
+    def restore(self, snapshot: tuple[dict[str, Any], frozenset[str]]) -> None:
+        """Back to a snapshot: values and unsaved marks alike (subscribers hear the change),
+        so a change that could not be saved neither lingers nor overwrites a later one."""
+        values, dirty = snapshot
+        with self._lock:
+            changed = [k for k, v in values.items() if self._values[k] != v]
+            self._values = dict(values)
+            self._dirty = set(dirty)
+        self._tell(changed)
 
     def as_dict(self) -> dict[str, Any]:
         with self._lock:
@@ -319,8 +345,14 @@ class Settings:
 
         Returns (and tells subscribers) the keys whose value changed.
         """
-        with self._lock, self._file_lock():
-            data, problems = self._read_file()
+        with self._lock, self._file_lock(create=False):
+            data, problems, moved = self._read_file()
+            if moved:
+                # The file was unusable and is now aside. What this process holds is the best
+                # copy there is: keep it (and write it back at the next save) rather than
+                # falling back to defaults under the listener's feet.
+                self._dirty |= {k for k, v in self._values.items() if v != OPTION_KEYS[k].default}
+                data = {k: self._values[k] for k in self._dirty}
             fresh = {o.key: o.default for o in OPTIONS}
             for key, value in data.items():
                 opt = OPTION_KEYS.get(key)
@@ -337,8 +369,9 @@ class Settings:
                 if self._values[key] != value:
                     self._values[key] = value
                     changed.append(key)
+            new = [p for p in problems if p not in self.problems]
             self.problems = problems
-        for problem in problems:
+        for problem in new:  # said once, not again at every reload
             (report or log.warning)(problem)
         if notify:
             self._tell(changed)
@@ -355,8 +388,8 @@ class Settings:
             dirty = sorted(self._dirty)
             if not dirty:
                 return []
-            with self._file_lock():
-                data, _problems = self._read_file()
+            with self._file_lock(create=True):
+                data, _problems, _moved = self._read_file()
                 for key in dirty:
                     if self._values[key] == OPTION_KEYS[key].default:
                         data.pop(key, None)
@@ -367,26 +400,30 @@ class Settings:
             self._dirty.clear()
             return dirty
 
-    def _read_file(self) -> tuple[dict[str, Any], list[str]]:
-        """The file's (migrated) contents; a file that cannot be used is moved aside first."""
+    def _read_file(self) -> tuple[dict[str, Any], list[str], bool]:
+        """The file's (migrated) contents, its problems, and whether it had to be moved aside."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return {}, []
+            return {}, [], False
         except OSError as exc:
-            return {}, [self._move_aside(f"cannot be read ({exc.strerror or exc})")]
+            return {}, [self._move_aside(f"cannot be read ({exc.strerror or exc})")], True
         try:
             text = raw.decode("utf-8")
             data = json.loads(text) if text.strip() else {}
             if not isinstance(data, dict):
                 raise ValueError("it must hold a JSON object")
         except ValueError as exc:
-            return {}, [self._move_aside(f"is not valid settings ({_first_line(exc)})")]
-        return migrate(data), []
+            return {}, [self._move_aside(f"is not valid settings ({_first_line(exc)})")], True
+        return migrate(data), [], False
 
     def _move_aside(self, why: str) -> str:
         stamp = time.strftime("%Y%m%dT%H%M%S")
         aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while aside.exists():  # a second damaged file within the second keeps the first
+            n += 1
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
         try:
             os.replace(self.path, aside)
         except OSError as exc:
@@ -395,11 +432,19 @@ class Settings:
         return f"{self.path} {why}; it was moved to {aside.name} and the defaults are used"
 
     @contextlib.contextmanager
-    def _file_lock(self) -> Iterator[None]:
-        """An advisory lock beside the file, so two processes never interleave a merge."""
+    def _file_lock(self, create: bool) -> Iterator[None]:
+        """An advisory lock beside the file, so two processes never interleave a merge.
+
+        Only a save (`create`) makes the folder and the lock file: reading settings that were
+        never saved leaves no trace.
+        """
         lock_path = self.path.with_name(f".{self.path.name}.lock")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            elif not lock_path.exists() and not self.path.exists():
+                yield  # nothing saved yet: nothing to read, nothing to guard
+                return
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, files.PRIVATE_FILE)
         except OSError:
             yield  # a read-only config folder: nothing can be written, so nothing to guard

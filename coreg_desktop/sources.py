@@ -13,26 +13,21 @@ The protocol is deliberately small:
   hands out a minute at a time; an open-ended source may never end, and then only the listener
   stops it.
 * ``estimated_seconds()`` is its whole length for progress bars, or None for open length.
+* ``attach(wake)`` is called once, before the first ``next_items()``. A source that waits for
+  input calls ``wake()`` when it has more, and is asked again at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from coreg_desktop.practice.model import Cue, Phase, Practice
-from coreg_desktop.practice.timeline import (
-    BELL_STEP_S,
-    TAIL_S,
-    VOICE_CUES,
-    VOICE_CUES_FIRST,
-    BellItem,
-    BreathPhase,
-    Item,
-    estimate_seconds,
-    plan,
-)
+from coreg_desktop.practice.model import Cue, Practice
+from coreg_desktop.practice.patterns import BreathPattern
+from coreg_desktop.practice.timeline import BellItem, Item, breaths, estimate_seconds, plan
+
+Wake = Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -54,6 +49,8 @@ class ProgramSource(Protocol):
     def ambience(self) -> str:
         """Its own soundscape ("none" for silence); the listener's choice overrides it."""
         ...
+
+    def attach(self, wake: Wake) -> None: ...
 
     def next_items(self) -> Chunk: ...
 
@@ -90,6 +87,9 @@ class PracticeSource:
         """Everything it will play (a practice is known in full before it starts)."""
         return list(self._items)
 
+    def attach(self, wake: Wake) -> None:
+        """A practice never waits for input."""
+
     def next_items(self) -> Chunk:
         if self._given:
             return Chunk(last=True)
@@ -100,39 +100,11 @@ class PracticeSource:
         return estimate_seconds(self._items)
 
 
-@dataclass(frozen=True)
-class BreathPattern:
-    """One breath, as seconds per phase; a pacer repeats it."""
-
-    id: str
-    title: str
-    inhale: float
-    exhale: float
-    hold: float = 0.0
-    hold_after: float = 0.0
-
-    @property
-    def cycle_seconds(self) -> float:
-        return self.inhale + self.hold + self.exhale + self.hold_after
-
-    def phases(self) -> list[tuple[Phase, float]]:
-        return [
-            (phase, seconds)
-            for phase, seconds in (
-                (Phase.INHALE, self.inhale),
-                (Phase.HOLD, self.hold),
-                (Phase.EXHALE, self.exhale),
-                (Phase.REST, self.hold_after),
-            )
-            if seconds > 0
-        ]
-
-
 class PacerSource:
     """A breathing pacer: one pattern repeated for a number of minutes, cued by soft tones.
 
-    It hands out about a minute of breaths at a time, so a pacer of any length costs the same to
-    start, and it closes with the bell.
+    It hands out about a minute of breaths at a time (a session asks for more as it plays), so
+    a pacer of any length costs the same to start, and it closes with the bell.
     """
 
     CHUNK_S = 60.0
@@ -147,11 +119,10 @@ class PacerSource:
         if pattern.cycle_seconds <= 0:
             raise ValueError(f"pattern {pattern.id!r} has no length")
         self.pattern = pattern
-        self.cue = cue
         self._ambience = ambience
         self.cycles = max(1, round(minutes * 60.0 / pattern.cycle_seconds))
-        self._next_cycle = 1
-        self._ended = False
+        self._items: list[Item] = [*breaths(pattern.as_breathe(self.cycles, cue)), BellItem(0)]
+        self._given = 0
 
     @property
     def id(self) -> str:
@@ -165,22 +136,18 @@ class PacerSource:
     def ambience(self) -> str:
         return self._ambience
 
+    def attach(self, wake: Wake) -> None:
+        """A pacer knows every breath in advance; it never waits for input."""
+
     def next_items(self) -> Chunk:
-        if self._ended:
-            return Chunk(last=True)
-        per_chunk = max(1, round(self.CHUNK_S / self.pattern.cycle_seconds))
-        last = min(self.cycles, self._next_cycle + per_chunk - 1)
-        items: list[Item] = []
-        for cycle in range(self._next_cycle, last + 1):
-            cues = VOICE_CUES_FIRST if cycle == 1 else VOICE_CUES
-            for phase, seconds in self.pattern.phases():
-                text = cues[phase] if self.cue is Cue.VOICE else None
-                items.append(BreathPhase(phase, seconds, cycle, self.cycles, self.cue, text, 0))
-        self._next_cycle = last + 1
-        if self._next_cycle > self.cycles:
-            items.append(BellItem(1))
-            self._ended = True
-        return Chunk(items, last=self._ended)
+        per_cycle = (len(self._items) - 1) // self.cycles  # the phases of one breath
+        per_chunk = max(1, round(self.CHUNK_S / self.pattern.cycle_seconds)) * per_cycle
+        start = self._given
+        end = min(len(self._items), start + per_chunk)
+        if len(self._items) - end == 1:
+            end += 1  # the bell goes with the last breaths
+        self._given = end
+        return Chunk(self._items[start:end], last=end == len(self._items))
 
     def estimated_seconds(self) -> float | None:
-        return self.cycles * self.pattern.cycle_seconds + BELL_STEP_S + TAIL_S
+        return estimate_seconds(self._items)

@@ -200,6 +200,25 @@ def test_config_start_at_login_installs_and_removes_autostart(tmp_path: Path) ->
     assert not entry.exists()
 
 
+def test_config_start_at_login_that_cannot_be_applied_is_refused_and_not_saved(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "xdg_config_home").mkdir(parents=True)
+    (tmp_path / "xdg_config_home" / "autostart").write_text("a file, not a folder")
+    result = run("config", "set", "start_at_login", "true")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot change the autostart entry" in lines[0]
+    assert run("config", "get", "start_at_login").stdout == "false\n"
+
+
+def test_config_set_voice_checks_the_voice_exists() -> None:
+    result = run("config", "set", "voice", "en_US-joe-mediun")
+    assert result.returncode == 2
+    assert 'no voice named "en_US-joe-mediun"' in result.stderr
+    assert run("config", "set", "voice", "en_US-joe-medium").returncode == 0
+
+
 def test_an_unknown_practice_for_the_desktop_is_refused_before_anything_starts() -> None:
     result = run("--practice", "stay-saf")
     assert result.returncode == 2

@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from coreg_desktop import player as player_mod
 from coreg_desktop.audio.bank import SoundBank
 from coreg_desktop.audio.mixer import Transport
 from coreg_desktop.audio.output import NullOutput
+from coreg_desktop.constants import SAMPLE_RATE
+from coreg_desktop.events import Ended, EndReason
 from coreg_desktop.practice.model import Pause, Practice, Say
 from coreg_desktop.sources import PracticeSource
 from coreg_desktop.tts.cache import ClipCache
@@ -79,5 +82,54 @@ def test_play_drops_queued_silence_but_never_the_tail_of_a_fade(
         while player.transport is not Transport.PLAYING and time.monotonic() < deadline:
             time.sleep(0.05)
         assert player.transport is Transport.PLAYING
+    finally:
+        player.close()
+
+
+class SlowNarrator(Narrator):
+    """A voice that takes its time (a long uncached sentence on a busy machine)."""
+
+    @property
+    def available(self) -> bool:
+        return True
+
+    def cached(self, text: str) -> bool:
+        return False
+
+    def clip(self, text: str) -> np.ndarray:
+        time.sleep(0.4)
+        return np.full(SAMPLE_RATE // 2, 0.1, dtype=np.float32)
+
+
+def test_a_replaced_session_still_being_voiced_never_takes_the_mixer_back(
+    tmp_path: Path,
+) -> None:
+    """A quick reset clicked while an uncached practice is still being voiced: the old
+    session's narration worker finishes its sentence, and that must not replace the new one."""
+    player = player_mod.Player(
+        SlowNarrator(None, ClipCache(tmp_path / "n")), SoundBank(tmp_path / "a"),
+        output=NullOutput(),
+    )
+    ended: list[Ended] = []
+    player.events.subscribe(lambda e: ended.append(e) if isinstance(e, Ended) else None)
+    player.open()
+    try:
+        many = Practice(id="many", title="Many",
+                        steps=tuple(Say(f"Line number {i}.") for i in range(8)))
+        first = player.play(PracticeSource(many), ambience="none")
+        time.sleep(0.6)  # it is in the middle of voicing its second line
+        player.narrator = Narrator(None, ClipCache(tmp_path / "n2"))  # the next one: captions
+        short = Practice(id="short", title="Short", steps=(Pause(0.5),))
+        second = player.play(PracticeSource(short), ambience="none")
+        time.sleep(1.0)  # the first worker has finished its sentence by now, and given up
+        assert player.mixer.program.end is not None  # the short practice, laid out in full
+        deadline = time.monotonic() + 15
+        while not second.ended and time.monotonic() < deadline:
+            time.sleep(0.05)
+        player.events.flush()
+        assert [(e.session, e.reason) for e in ended] == [
+            (first.number, EndReason.STOPPED),
+            (second.number, EndReason.COMPLETED),
+        ]
     finally:
         player.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +17,10 @@ from coreg_desktop.constants import SAMPLE_RATE
 from coreg_desktop.events import Ended, EndReason, Event, PhaseChanged
 from coreg_desktop.player import Player
 from coreg_desktop.practice.model import Cue, Phase, Practice, Say
+from coreg_desktop.practice.patterns import BreathPattern
 from coreg_desktop.practice.timeline import BELL_STEP_S, TAIL_S, BreathPhase
 from coreg_desktop.session import render_source
-from coreg_desktop.sources import BreathPattern, Chunk, PacerSource, PracticeSource
+from coreg_desktop.sources import Chunk, PacerSource, PracticeSource
 from coreg_desktop.tts.cache import ClipCache
 from coreg_desktop.tts.narrator import Narrator
 
@@ -111,3 +114,78 @@ def test_an_open_source_grows_while_it_plays_and_ends_when_it_says(
     ended = [e for e in events if isinstance(e, Ended)]
     assert [e.reason for e in ended] == [EndReason.COMPLETED]
     assert ended[0].heard_seconds == pytest.approx(6 + BELL_STEP_S + TAIL_S, abs=0.2)
+
+
+class TapSource:
+    """Breathes when the listener taps: nothing to play until a tap arrives, then one breath.
+
+    The smallest source that waits for input, to prove such a source is asked again when it
+    calls the wake it was given, with no polling.
+    """
+
+    id = "taps"
+    title = "Taps"
+    ambience = "none"
+
+    def __init__(self) -> None:
+        self._wake: Callable[[], None] | None = None
+        self._taps = 0
+        self._given = 0
+        self.asked = 0
+
+    def attach(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+
+    def tap(self) -> None:
+        self._taps += 1
+        assert self._wake is not None
+        self._wake()
+
+    def next_items(self) -> Chunk:
+        self.asked += 1
+        if self._given >= 2:
+            return Chunk(last=True)
+        if self._given >= self._taps:
+            return Chunk()  # nothing yet
+        self._given += 1
+        return Chunk(
+            (BreathPhase(Phase.INHALE, 0.5, self._given, 2, Cue.TONE, None, 0),
+             BreathPhase(Phase.EXHALE, 0.5, self._given, 2, Cue.TONE, None, 0)),
+        )
+
+    def estimated_seconds(self) -> float | None:
+        return None
+
+
+def test_a_source_waiting_for_input_is_asked_again_when_it_wakes_the_session(
+    tmp_path: Path,
+) -> None:
+    taps = TapSource()
+    player = Player(silent_narrator(tmp_path), SoundBank(tmp_path / "a"), output=NullOutput())
+    events: list[Event] = []
+    done = threading.Event()
+
+    def hear(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, Ended):
+            done.set()
+
+    player.events.subscribe(hear)
+    player.open()
+    try:
+        session = player.play(taps)
+        time.sleep(1.0)
+        asked_while_waiting = taps.asked
+        time.sleep(1.0)
+        assert taps.asked == asked_while_waiting, "a waiting source was polled"
+        assert session.position_frames < 1024  # held: nothing is laid out yet
+        taps.tap()
+        time.sleep(1.5)  # one breath: 1 s
+        taps.tap()
+        assert done.wait(15)
+    finally:
+        player.close()
+    inhales = [e.state.cycle for e in events
+               if isinstance(e, PhaseChanged) and e.state.phase is Phase.INHALE]
+    assert inhales == [1, 2]
+    assert [e.reason for e in events if isinstance(e, Ended)] == [EndReason.COMPLETED]

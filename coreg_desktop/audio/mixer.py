@@ -179,6 +179,8 @@ class Mixer:
     def __init__(self, voice_gain: float = 1.0, ambience_gain: float = 1.0) -> None:
         self._commands: collections.deque[tuple[str, Any]] = collections.deque()
         self._program = Program()
+        self._loads = 0  # tokens handed out by load() (control threads only)
+        self._loaded = 0  # the token of the program playing (audio thread only)
         self.pos = 0  # practice frame of the next sample rendered
         self.device_frames = 0  # all frames ever rendered, for the audio clock
         self.stalled_frames = 0  # frames spent waiting for narration
@@ -227,12 +229,19 @@ class Mixer:
 
     # ------------------------------------------------------------------ controls (any thread)
 
-    def load(self, program: Program, start: int = 0) -> None:
-        self._commands.append(("load", (program, start)))
+    def load(self, program: Program, start: int = 0) -> int:
+        """Play `program` from `start`; returns the token its updates must carry."""
+        self._loads += 1
+        self._commands.append(("load", (program, start, self._loads)))
+        return self._loads
 
-    def update(self, program: Program) -> None:
-        """Swap in a longer program (narration caught up) without touching the playhead."""
-        self._commands.append(("update", program))
+    def update(self, program: Program, token: int | None = None) -> None:
+        """Swap in a longer program (narration caught up) without touching the playhead.
+
+        An update carrying the token of an earlier `load` is dropped: a replaced session whose
+        narration worker was still finishing a sentence must never take the mixer back.
+        """
+        self._commands.append(("update", (program, token)))
 
     def pause(self) -> None:
         self._commands.append(("pause", None))
@@ -571,7 +580,8 @@ class Mixer:
             except IndexError:
                 return
             if name == "load":
-                program, start = arg
+                program, start, token = arg
+                self._loaded = token
                 self._program = program
                 self.pos = int(start)
                 self._ambience_offset = 0
@@ -583,12 +593,15 @@ class Mixer:
                 self._tgain_target = 1.0
                 self._after_fade = None
             elif name == "update":
+                program, token = arg
+                if token is not None and token != self._loaded:
+                    continue  # from a session that has been replaced
                 old = self._program.ambience
-                if old is not None and arg.ambience is not old and self.pos > 0:
+                if old is not None and program.ambience is not old and self.pos > 0:
                     self._old_amb = old
                     self._old_amb_pos = self._ambience_offset + self.pos
                     self._old_amb_age = 0
-                self._program = arg
+                self._program = program
             elif name == "pause" and self.transport is Transport.PLAYING:
                 self.transport = Transport.PAUSED
                 self._fade_to(0.0, PAUSE_FADE_S, None)

@@ -140,7 +140,9 @@ class Coreg:
         self.tray_shown = False
         self._quitting = False
         self._opener: threading.Thread | None = None
-        self._cancel = threading.Event()  # set on quit: background preparation stops early
+        # Set on quit, or when a new voice makes the running preparation pointless: background
+        # preparation stops at its next sentence.
+        self._cancel = threading.Event()
         self._signal_notifier: QSocketNotifier | None = None
         self._signal_sockets: tuple[socket.socket, socket.socket] | None = None
         self._watcher: QFileSystemWatcher | None = None
@@ -148,7 +150,10 @@ class Coreg:
 
         tray.quitRequested.connect(self.quit)
         main_window.quitRequested.connect(self.quit)
-        self._unsubscribe = self.settings.subscribe(self.settings_changed)
+        from coreg_desktop.ui.bridge import follow_settings
+
+        # On the GUI thread, whichever thread changed the setting: the reaction touches Qt.
+        self._unsubscribe = follow_settings(bridge, self.settings, self.settings_changed)
         bridge.noticeRaised.connect(self._notice)
         if server is not None:
             server.on_request = self.handle
@@ -176,7 +181,10 @@ class Coreg:
         if self.mpris is not None:
             self.mpris.register()
         if self.settings.flag("start_at_login"):
-            autostart.apply(True)  # refresh the Exec path (the install may have moved)
+            try:
+                autostart.apply(True)  # refresh the Exec path (the install may have moved)
+            except OSError as exc:
+                log.warning("Could not refresh the start-at-login entry: %s", exc)
         for problem in self.settings.problems:
             self._notice(problem)
         self.watch_settings()
@@ -204,6 +212,10 @@ class Coreg:
         if self.core.library.get(QUICK_RESET_ID) is None:
             log.warning("There is no %s practice to prepare", QUICK_RESET_ID)
             return
+        if self._quitting:
+            return
+        self._cancel.set()  # a preparation for the old voice or name stops ...
+        self._cancel = threading.Event()  # ... and this one starts
         self.core.prepare(
             QUICK_RESET_ID,
             cancel=self._cancel,

@@ -58,13 +58,10 @@ def apply(enabled: bool, config: Path | None = None,
           command: Sequence[str] | None = None) -> Path | None:
     """Make the autostart entry match the setting; the entry's path when enabled.
 
-    Never raises for a filesystem problem: a setting that cannot be applied is logged, and the
-    rest of the app carries on.
+    Raises OSError when the entry cannot be written or removed: the caller says so in its own
+    words (one line in a terminal, a notice in the app) instead of pretending it worked.
     """
-    try:
-        if enabled:
-            return enable(config, command)
-        disable(config)
-    except OSError as exc:
-        log.warning("Could not %s start at login: %s", "turn on" if enabled else "turn off", exc)
+    if enabled:
+        return enable(config, command)
+    disable(config)
     return None

@@ -28,7 +28,7 @@ from coreg_desktop.audio.mixer import Transport
 from coreg_desktop.constants import QUICK_RESET_ID
 from coreg_desktop.desktop.desktop_entry import ICON_SVG, asset_path
 from coreg_desktop.practice.timeline import format_clock
-from coreg_desktop.settings import Settings
+from coreg_desktop.settings import TRAY_OPENS_WINDOW, Settings
 from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.compact import CompactWindow
 from coreg_desktop.ui.main_window import NO_TRAY_NOTICE, MainWindow
@@ -202,7 +202,7 @@ class Tray(QObject):
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason is QSystemTrayIcon.ActivationReason.Trigger:
-            if self.settings.text("tray.click") == "open":
+            if self.settings.text("tray.click") == TRAY_OPENS_WINDOW:
                 self.open_main()
             else:
                 self.quick_reset()

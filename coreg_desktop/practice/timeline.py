@@ -150,22 +150,32 @@ def plan(
         elif isinstance(step, Pause):
             items.append(Silence(step.seconds, index))
         elif isinstance(step, Breathe):
-            count = step.cycle_count
-            phases = [
-                (Phase.INHALE, step.inhale),
-                (Phase.HOLD, step.hold),
-                (Phase.EXHALE, step.exhale),
-                (Phase.REST, step.hold_after),
-            ]
-            for cycle in range(1, count + 1):
-                cues = VOICE_CUES_FIRST if cycle == 1 else VOICE_CUES
-                for phase, seconds in phases:
-                    if seconds <= 0:
-                        continue
-                    text = cues[phase] if step.cue is Cue.VOICE else None
-                    items.append(BreathPhase(phase, seconds, cycle, count, step.cue, text, index))
+            items.extend(breaths(step, index))
         elif isinstance(step, Bell):
             items.append(BellItem(index))
+    return items
+
+
+def breaths(step: Breathe, index: int = 0) -> list[BreathPhase]:
+    """A breathe step's phases, cycle by cycle: a practice's step and a pacer's pattern alike.
+
+    The first cycle's spoken cues are the full ones; later cycles are briefer.
+    """
+    count = step.cycle_count
+    phases = [
+        (Phase.INHALE, step.inhale),
+        (Phase.HOLD, step.hold),
+        (Phase.EXHALE, step.exhale),
+        (Phase.REST, step.hold_after),
+    ]
+    items: list[BreathPhase] = []
+    for cycle in range(1, count + 1):
+        cues = VOICE_CUES_FIRST if cycle == 1 else VOICE_CUES
+        for phase, seconds in phases:
+            if seconds <= 0:
+                continue
+            text = cues[phase] if step.cue is Cue.VOICE else None
+            items.append(BreathPhase(phase, seconds, cycle, count, step.cue, text, index))
     return items
 
 

@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 def follow_settings(
     owner: QObject, settings: Settings, callback: Callable[[list[str]], None]
-) -> None:
-    """Call `callback(keys)` on `owner`'s thread after each settings change, while it lives."""
+) -> Callable[[], None]:
+    """Call `callback(keys)` on `owner`'s thread after each settings change, while it lives;
+    returns a function that stops it sooner."""
 
     def changed(keys: list[str]) -> None:
         if QThread.currentThread() is owner.thread():
@@ -40,6 +41,7 @@ def follow_settings(
 
     unsubscribe = settings.subscribe(changed)
     owner.destroyed.connect(lambda *_: unsubscribe())
+    return unsubscribe
 
 
 class PlayerBridge(QObject):

@@ -34,7 +34,13 @@ from PySide6.QtWidgets import (
 )
 
 from coreg_desktop.audio.ambience import AMBIENCES
-from coreg_desktop.settings import NAME_MAX, OPTIONS, Settings
+from coreg_desktop.settings import (
+    NAME_MAX,
+    OPTIONS,
+    TRAY_OPENS_WINDOW,
+    TRAY_QUICK_RESET,
+    Settings,
+)
 from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
 from coreg_desktop.ui.theme import set_role
 from coreg_desktop.ui.volume import SLIDER_MAX, gain_to_slider, slider_to_gain
@@ -201,7 +207,7 @@ class SettingsDialog(QDialog):
         self.tray_click_check = self._check(
             tray,
             "Clicking the tray icon opens Coreg",
-            settings.text("tray.click") == "open",
+            settings.text("tray.click") == TRAY_OPENS_WINDOW,
             TRAY_CLICK_HELP,
         )
         self.start_at_login_check = self._check(
@@ -441,7 +447,7 @@ class SettingsDialog(QDialog):
         if key in ("volume.voice", "volume.ambience"):
             return slider_to_gain(shown)
         if key == "tray.click":
-            return "open" if shown else "quick-reset"
+            return TRAY_OPENS_WINDOW if shown else TRAY_QUICK_RESET
         return shown
 
     def pending_changes(self) -> dict[str, Any]:
@@ -463,12 +469,12 @@ class SettingsDialog(QDialog):
 
     def accept(self) -> None:
         changes = self.pending_changes()
-        previous = {key: self.settings[key] for key in changes}
+        before = self.settings.snapshot()
         try:
             self.settings.update(changes)
             self.settings.save()
         except (OSError, ValueError) as exc:
-            self.settings.update(previous)
+            self.settings.restore(before)
             log.error("could not save settings: %s", exc)
             self._show_save_problem(str(exc))
             return

@@ -351,3 +351,22 @@ def test_rendering_allocates_nothing_per_block() -> None:
           f"last 1,000 blocks {end - half:+d} B")
     assert peak - baseline <= 1024, f"render allocated {peak - baseline} bytes at its peak"
     assert end - half <= 128, f"traced memory grew by {end - half} bytes over 1,000 blocks"
+
+
+def test_an_update_from_a_replaced_program_is_dropped() -> None:
+    """A session replaced while its narration worker was finishing a sentence sends one more
+    update; it carries the old load's token, so the new program keeps playing."""
+    mixer = Mixer()
+    out = np.zeros((1024, 2), dtype=np.float32)
+    old = mixer.load(program(end=30.0))
+    mixer.render(out)
+    new_program = program(voice_at=0.5, end=8.0)
+    new = mixer.load(new_program)
+    assert new != old
+    mixer.update(program(end=60.0), old)  # late, from the replaced session
+    mixer.render(out)
+    assert mixer.program is new_program
+    longer = program(voice_at=0.5, end=9.0)
+    mixer.update(longer, new)  # its own updates still land
+    mixer.render(out)
+    assert mixer.program is longer

@@ -198,12 +198,12 @@ def test_autostart_follows_the_setting(tmp_path: Path) -> None:
     assert autostart.apply(False, tmp_path) is None  # already off: fine
 
 
-def test_autostart_problem_is_logged_not_raised(tmp_path: Path,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_an_autostart_problem_is_raised_for_the_caller_to_say(tmp_path: Path) -> None:
     blocker = tmp_path / "cfg"
     blocker.write_text("not a folder")
-    assert autostart.apply(True, blocker, COMMAND) is None
-    assert "Could not turn on start at login" in caplog.text
+    with pytest.raises(OSError):
+        autostart.apply(True, blocker, COMMAND)
+    assert not autostart.is_enabled(blocker)
 
 
 # ----------------------------------------------------------------------------- packaging
