@@ -15,6 +15,7 @@ import difflib
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from coreg_desktop import paths
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from coreg_desktop.player import Player
     from coreg_desktop.practice.loader import Library
     from coreg_desktop.practice.model import Practice
-    from coreg_desktop.session import Session, SessionOptions
+    from coreg_desktop.session import Session
     from coreg_desktop.sources import PracticeSource
     from coreg_desktop.tts.narrator import Narrator
 
@@ -46,6 +47,15 @@ VOICE_KEYS = ("voice", "rate")
 VOLUME_KEYS = ("volume.voice", "volume.ambience")
 
 
+@dataclass(frozen=True)
+class SessionOptions:
+    """What the listener's settings make of a practice: the one product of the settings rule."""
+
+    values: dict[str, str | None] = field(default_factory=dict)  # {name}, {safe_person}
+    ambience: str | None = None  # None: the source's own; "none": silence
+    rate: float = 1.0
+
+
 class UnknownPractice(LookupError):
     """An id that is not in the library; `closest` are the ids it may have meant."""
 
@@ -57,6 +67,8 @@ class UnknownPractice(LookupError):
 
 
 class UnknownAmbience(LookupError):
+    """An ambience id that does not exist, with the closest one or the list to choose from."""
+
     def __init__(self, name: str) -> None:
         close = difflib.get_close_matches(name, AMBIENCE_IDS, n=1)
         choices = ", ".join(AMBIENCE_IDS)
@@ -65,6 +77,7 @@ class UnknownAmbience(LookupError):
 
 
 def check_ambience(name: str) -> str:
+    """`name` if it is a soundscape Coreg has; UnknownAmbience otherwise."""
     if name not in AMBIENCE_IDS:
         raise UnknownAmbience(name)
     return name
@@ -171,20 +184,25 @@ class Core:
     def options(self, ambience: str | None = None) -> SessionOptions:
         """What the settings make of a practice: names for its placeholders, the speaking rate,
         and the soundscape (`ambience` from the request, else the setting, else the practice's)."""
-        from coreg_desktop.session import SessionOptions
-
         chosen = ambience or self.settings.text("ambience") or None
         return SessionOptions(
             self.settings.placeholder_values(), chosen, self.settings.number("rate")
         )
 
+    def ambience_for(self, practice: Practice, ambience: str | None = None) -> str:
+        """The soundscape a practice will have: the rule of `options`, down to the practice's
+        own, for work done before the session exists (preparing, preloading)."""
+        return self.options(ambience).ambience or practice.ambience
+
     def practice(self, practice_id: str) -> Practice:
+        """A practice by id; UnknownPractice (with the closest ids) for a typo."""
         practice = self.library.get(practice_id)
         if practice is None:
             raise UnknownPractice(practice_id, self.library.closest(practice_id))
         return practice
 
     def source(self, practice: Practice, options: SessionOptions) -> PracticeSource:
+        """The practice as a program source, with the listener's names and pace filled in."""
         from coreg_desktop.sources import PracticeSource
 
         return PracticeSource(practice, options.values, options.rate)
@@ -229,7 +247,7 @@ class Core:
         An ambience never made before is not waited for: it would delay the first words."""
         from coreg_desktop.audio import ambience as ambience_mod
 
-        chosen = self.options(ambience).ambience or practice.ambience
+        chosen = self.ambience_for(practice, ambience)
         if ambience_mod.is_cached(chosen, self.bank.cache_dir):
             self.bank.ambience(chosen)
 
@@ -246,7 +264,7 @@ class Core:
             practice = self.practice(practice)
         options = self.options()
         texts = speech_texts(self.source(practice, options).items)
-        ambience = options.ambience or practice.ambience
+        ambience = self.ambience_for(practice)
         return self.player.prepare(practice.id, texts, ambience, cancel, on_ready)
 
     def close(self) -> None:

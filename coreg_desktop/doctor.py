@@ -88,12 +88,13 @@ def storage_lines() -> list[str]:
 
 
 def practice_lines() -> list[str]:
-    from coreg_desktop.practice.loader import load_library
+    from coreg_desktop.core import Core
+    from coreg_desktop.settings import Settings
 
     problems: list[str] = []
-    library = load_library(report=problems.append)
+    library = Core(Settings.load(report=problems.append), report=problems.append).library
     lines = [f"Practices: {len(library.practices)} ready."]
-    lines += [f"  - skipped: {p}" for p in problems]
+    lines += [f"  - skipped: {p}" for p in problems if p not in library.overrides]
     lines += [f"  - {o}" for o in library.overrides]
     return lines
 

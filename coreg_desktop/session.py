@@ -22,7 +22,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TypeAlias
 
 import numpy as np
@@ -70,15 +69,6 @@ MONITOR_MIN_WAIT_S = 0.005
 RENDER_MAX_CHUNKS = 10_000
 
 Emit: TypeAlias = Callable[[Event], None]
-
-
-@dataclass(frozen=True)
-class SessionOptions:
-    """What the listener's settings make of a practice: the one product of the settings rule."""
-
-    values: dict[str, str | None] = field(default_factory=dict)  # {name}, {safe_person}
-    ambience: str | None = None  # None: the source's own; "none": silence
-    rate: float = 1.0
 
 
 class Composer:

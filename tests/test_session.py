@@ -10,9 +10,10 @@ import pytest
 from coreg_desktop.audio.bank import SoundBank
 from coreg_desktop.audio.mixer import Mixer, Transport
 from coreg_desktop.constants import SAMPLE_RATE
+from coreg_desktop.core import SessionOptions
 from coreg_desktop.practice.loader import load_library
 from coreg_desktop.practice.model import Bell, Breathe, Cue, Practice, Say
-from coreg_desktop.session import Composer, Session, SessionOptions, render_source
+from coreg_desktop.session import Composer, Session, render_source
 from coreg_desktop.sources import PracticeSource
 from coreg_desktop.tts.cache import ClipCache
 from coreg_desktop.tts.narrator import Narrator

@@ -231,3 +231,68 @@ def test_placeholders_come_from_name_and_safe_person(tmp_path: Path) -> None:
     assert settings.placeholder_values() == {"name": None, "safe_person": None}
     settings.update({"name": "Sam", "safe_person.name": "Ana"})
     assert settings.placeholder_values() == {"name": "Sam", "safe_person": "Ana"}
+
+
+def test_a_damaged_file_seen_by_the_running_app_keeps_its_values(tmp_path: Path) -> None:
+    """A hand edit with a typo must not put the running app back to defaults (which would, for
+    one, remove the start-at-login entry); the next save writes a good file again."""
+    path = tmp_path / "settings.json"
+    app = Settings.load(path)
+    app.update({"name": "Sam", "start_at_login": True, "volume.voice": 0.4})
+    app.save()
+    heard: list[list[str]] = []
+    app.subscribe(heard.append)
+    path.write_text('{"name": "Sam",}', encoding="utf-8")  # a trailing comma
+    lines: list[str] = []
+    assert app.reload(report=lines.append) == []
+    assert heard == [] and len(lines) == 1 and "moved to" in lines[0]
+    assert app.flag("start_at_login") and app.text("name") == "Sam"
+    app.save()
+    assert json.loads(path.read_text(encoding="utf-8")) == {
+        "name": "Sam", "start_at_login": True, "volume.voice": 0.4,
+    }
+
+
+def test_a_problem_in_the_file_is_said_once_however_often_it_is_reloaded(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    write(path, {"rate": 5})
+    lines: list[str] = []
+    settings = Settings.load(path, report=lines.append)
+    for _ in range(3):
+        settings.reload(report=lines.append)
+    assert len(lines) == 1
+
+
+def test_restore_puts_back_values_and_unsaved_marks(tmp_path: Path) -> None:
+    """A failed save in the dialog restores what was there, without leaving the keys marked as
+    changed here (which would make this process ignore, then overwrite, a terminal's change)."""
+    path = tmp_path / "settings.json"
+    app = Settings.load(path)
+    before = app.snapshot()
+    app.update({"name": "Sam"})
+    app.restore(before)
+    assert app.text("name") == ""
+    terminal = Settings.load(path)
+    terminal.set("name", "Robin")
+    terminal.save()
+    assert app.reload() == ["name"] and app.text("name") == "Robin"
+    app.set("volume.voice", 0.5)
+    app.save()
+    assert json.loads(path.read_text(encoding="utf-8")) == {"name": "Robin", "volume.voice": 0.5}
+
+
+def test_reading_settings_that_were_never_saved_leaves_no_trace(tmp_path: Path) -> None:
+    folder = tmp_path / "conf"
+    settings = Settings.load(folder / "settings.json")
+    settings.reload()
+    assert not folder.exists()
+
+
+def test_numbers_print_exactly_and_only_plain_decimals_are_read() -> None:
+    gain = 0.16637500000000005  # what a volume slider's curve can produce
+    assert float(format_value(gain)) == gain
+    rate = settings_mod.option("rate")
+    for text in ("1_0", "0x1", "inf", "nan", "1e", ""):
+        with pytest.raises(SettingError):
+            parse(rate, text)
+    assert parse(rate, "1.2") == 1.2 and parse(rate, ".9") == 0.9 and parse(rate, "1") == 1.0

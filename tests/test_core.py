@@ -1,0 +1,100 @@
+"""The core: one place that builds the engine lazily, and the rule from settings to playback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coreg_desktop.audio.bank import SoundBank
+from coreg_desktop.audio.output import NullOutput
+from coreg_desktop.core import Core, UnknownAmbience, UnknownPractice, check_ambience
+from coreg_desktop.settings import Settings
+from coreg_desktop.tts.cache import ClipCache
+from coreg_desktop.tts.narrator import Narrator
+
+
+def make_core(tmp_path: Path, **kwargs: object) -> Core:
+    settings = Settings(path=tmp_path / "settings.json")
+    return Core(settings, **kwargs)  # type: ignore[arg-type]
+
+
+def test_importing_and_using_the_core_for_settings_or_a_list_stays_light() -> None:
+    """`config get` and `list` must not pay for numpy, a voice or Qt."""
+    code = (
+        "import sys; from coreg_desktop.core import Core; from coreg_desktop.settings import "
+        "Settings; c = Core(Settings.load()); c.library; c.options(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'PySide6', 'piper', "
+        "'onnxruntime', 'sounddevice'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_the_rule_from_settings_to_playback_options(tmp_path: Path) -> None:
+    core = make_core(tmp_path)
+    stay_safe = core.practice("stay-safe")
+    assert core.options().ambience is None
+    assert core.ambience_for(stay_safe) == stay_safe.ambience  # the practice's own
+    core.settings.update({"ambience": "ocean", "name": "Sam", "safe_person.name": "Ana",
+                          "rate": 0.8})
+    options = core.options()
+    assert options.ambience == "ocean" and options.rate == 0.8
+    assert options.values == {"name": "Sam", "safe_person": "Ana"}
+    assert core.ambience_for(stay_safe) == "ocean"  # the listener's choice wins ...
+    assert core.ambience_for(stay_safe, "rain") == "rain"  # ... and a request wins over it
+    first = core.first_text(core.practice("self-compassion"))
+    assert first is not None
+
+
+def test_unknown_ids_name_the_closest(tmp_path: Path) -> None:
+    core = make_core(tmp_path)
+    with pytest.raises(UnknownPractice, match="did you mean 'stay-safe'"):
+        core.practice("stay-saf")
+    with pytest.raises(UnknownAmbience, match='did you mean "rain"'):
+        check_ambience("rainn")
+    assert check_ambience("none") == "none"
+
+
+def test_the_engine_follows_the_settings_while_it_runs(tmp_path: Path) -> None:
+    core = make_core(
+        tmp_path,
+        narrator=Narrator(None, ClipCache(tmp_path / "n")),
+        bank=SoundBank(tmp_path / "a"),
+        output=NullOutput(),
+    )
+    try:
+        player = core.player
+        assert player.narrator is core.narrator
+        core.settings.update({"volume.voice": 0.3, "volume.ambience": 0.2})
+        assert list(player.mixer._commands)[-1] == ("gains", (0.3, 0.2))
+        old = core.narrator
+        core.settings.set("rate", 0.8)
+        assert core.narrator is not old and player.narrator is core.narrator
+        assert core.narrator.rate == 0.8 and core.narrator.cache is old.cache
+    finally:
+        core.close()
+
+
+def test_a_pinned_voice_is_kept_when_the_setting_changes(tmp_path: Path) -> None:
+    notices: list[str] = []
+    core = make_core(tmp_path, voice="system:no-such-voice-at-all", on_notice=notices.append)
+    synth = core.narrator
+    core.settings.set("voice", "en_US-joe-medium")
+    assert core.narrator is not synth  # renewed for the rate or voice change ...
+    renewed = core.narrator.available
+    assert renewed == synth.available  # ... but with the pinned voice, not the setting's
+
+
+def test_no_voice_at_all_is_said_once_and_plays_captions(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import coreg_desktop.tts as tts
+
+    monkeypatch.setattr(tts, "make_synthesizer", lambda _voice: None)
+    notices: list[str] = []
+    core = make_core(tmp_path, on_notice=notices.append)
+    assert not core.narrator.available
+    assert len(notices) == 1 and "captions" in notices[0]
