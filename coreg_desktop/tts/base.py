@@ -14,7 +14,7 @@ import numpy as np
 #: Bumped whenever our own processing (trimming, pauses, loudness, resampling) changes audibly.
 #: It is part of every engine_version, so a change re-renders cached clips instead of mixing old
 #: and new sounding lines in one practice.
-NARRATION_PIPELINE_VERSION = "1"
+NARRATION_PIPELINE_VERSION = "2"  # 2: loudness by ITU-R BS.1770 (LUFS), not a gated RMS
 
 
 class SynthesisError(Exception):

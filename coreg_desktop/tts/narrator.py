@@ -22,6 +22,7 @@ from coreg_desktop.constants import SAMPLE_RATE, SENTENCE_GAP_S
 from coreg_desktop.practice.text import split_sentences
 from coreg_desktop.tts.base import SynthesisError, Synthesizer
 from coreg_desktop.tts.cache import ClipCache
+from coreg_desktop.tts.loudness import integrated_loudness
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,12 @@ TRIM_MARGIN_AFTER_S = 0.05
 #: Frames this far below the loudest frame of a sentence count as silence when trimming.
 TRIM_THRESHOLD_DB = -45.0
 
-#: Loudness target for the speech-active part of a clip, and the ceiling for its peaks.
-TARGET_RMS_DBFS = -20.0
+#: Every clip's programme loudness (ITU-R BS.1770, see `loudness.py`), and the ceiling for its
+#: peaks. -21 LUFS keeps speech where the mix was balanced around it, well above the ambience.
+TARGET_LUFS = -21.0
 PEAK_CEILING_DBFS = -3.0
-#: Frames quieter than this (relative to the loudest frame) are pauses, not speech, and must not
-#: drag the loudness measure down (a gated RMS, in the spirit of EBU R128's relative gate).
-LOUDNESS_GATE_DB = -30.0
+#: After the limiter, a clip more than this under the target gets one more, smaller, lift.
+LOUDNESS_TOLERANCE_LU = 0.3
 #: Limiter hold/smoothing half-window: ~2 pitch periods, so gain does not wobble at the pitch.
 LIMITER_WINDOW_S = 0.01
 
@@ -141,18 +142,6 @@ def _frame_rms(audio: np.ndarray, frame: int) -> np.ndarray:
     return rms
 
 
-def speech_rms_dbfs(audio: np.ndarray, sample_rate: int) -> float:
-    """RMS over the frames that hold speech (20 ms frames, gated relative to the loudest)."""
-    if len(audio) == 0:
-        return -math.inf
-    rms = _frame_rms(audio, max(1, int(0.02 * sample_rate)))
-    loudest = float(rms.max())
-    if loudest <= 1e-6:
-        return -math.inf
-    active = rms[rms >= loudest * db_to_gain(LOUDNESS_GATE_DB)]
-    return gain_to_db(float(np.sqrt(np.mean(active * active))))
-
-
 def peak_dbfs(audio: np.ndarray) -> float:
     return gain_to_db(float(np.max(np.abs(audio)))) if len(audio) else -math.inf
 
@@ -193,13 +182,30 @@ def limit_peaks(audio: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarr
     return np.clip(y, -ceiling, ceiling).astype(np.float32)
 
 
-def normalise_loudness(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """One gain for the whole clip (so sentences keep their natural relative level), then limit."""
-    level = speech_rms_dbfs(audio, sample_rate)
+def normalise_loudness(
+    audio: np.ndarray, sample_rate: int, speech: np.ndarray | None = None
+) -> np.ndarray:
+    """One gain for the whole clip (so sentences keep their natural relative level), then limit.
+
+    The loudness is measured on `speech` (the sentences without our pauses between them) when
+    given: BS.1770's gate lets part of a long pause into the measure, and a line with pauses
+    would then be lifted louder than one without. The limiter takes a little loudness off a
+    peaky voice; one corrective lift brings it back within LOUDNESS_TOLERANCE_LU, so every
+    engine and voice lands on the same loudness.
+    """
+    x = np.asarray(audio, dtype=np.float32)
+    measured = x if speech is None else np.asarray(speech, dtype=np.float32)
+    ceiling = db_to_gain(PEAK_CEILING_DBFS)
+    level = integrated_loudness(measured, sample_rate)
     if not math.isfinite(level):
-        return np.asarray(audio, dtype=np.float32).copy()
-    gained = np.asarray(audio, dtype=np.float32) * db_to_gain(TARGET_RMS_DBFS - level)
-    return limit_peaks(gained, db_to_gain(PEAK_CEILING_DBFS), sample_rate)
+        return x.copy()
+    gain = db_to_gain(TARGET_LUFS - level)
+    out = limit_peaks(x * gain, ceiling, sample_rate)
+    limited = limit_peaks(measured * gain, ceiling, sample_rate) if speech is not None else out
+    short = TARGET_LUFS - integrated_loudness(limited, sample_rate)
+    if short > LOUDNESS_TOLERANCE_LU:
+        out = limit_peaks(out * db_to_gain(short), ceiling, sample_rate)
+    return out
 
 
 # --- shaping ----------------------------------------------------------------------------------
@@ -336,7 +342,9 @@ class Narrator:
             pieces.append(shaped)
         if not pieces:
             raise SynthesisError(f"the voice produced only silence for {text[:40]!r}")
-        speech = normalise_loudness(np.concatenate(pieces), self.sample_rate)
+        spoken = [p for p in pieces if p is not gap]
+        speech = normalise_loudness(np.concatenate(pieces), self.sample_rate,
+                                    speech=np.concatenate(spoken))
         lead = np.zeros(round(LEAD_IN_S * self.sample_rate), np.float32)
         tail = np.zeros(round(TAIL_S * self.sample_rate), np.float32)
         return np.concatenate([lead, speech, tail]).astype(np.float32)

@@ -13,14 +13,14 @@ from coreg_desktop import tts
 from coreg_desktop.constants import SAMPLE_RATE
 from coreg_desktop.tts import piper as piper_backend
 from coreg_desktop.tts.cache import ClipCache
+from coreg_desktop.tts.loudness import integrated_loudness
 from coreg_desktop.tts.narrator import (
     LEAD_IN_S,
     PEAK_CEILING_DBFS,
     SENTENCE_GAP_S,
-    TARGET_RMS_DBFS,
+    TARGET_LUFS,
     Narrator,
     peak_dbfs,
-    speech_rms_dbfs,
 )
 from coreg_desktop.tts.piper import PiperSynthesizer
 
@@ -80,7 +80,7 @@ def test_narrator_clip_is_finished_48k_speech(synth: PiperSynthesizer, tmp_path:
     # Calm pace: roughly 100-190 words a minute including our pause.
     assert words / 190 * 60 < duration < words / 100 * 60
 
-    assert abs(speech_rms_dbfs(clip, SAMPLE_RATE) - TARGET_RMS_DBFS) < 1.0
+    assert abs(integrated_loudness(clip, SAMPLE_RATE) - TARGET_LUFS) < 1.0
     assert peak_dbfs(clip) <= PEAK_CEILING_DBFS + 0.01
     assert peak_dbfs(clip) > PEAK_CEILING_DBFS - 12  # normalised up, not left quiet
 

@@ -13,12 +13,12 @@ from coreg_desktop.constants import SAMPLE_RATE
 from coreg_desktop.tts import system
 from coreg_desktop.tts.base import SynthesisError
 from coreg_desktop.tts.cache import ClipCache
+from coreg_desktop.tts.loudness import integrated_loudness
 from coreg_desktop.tts.narrator import (
     PEAK_CEILING_DBFS,
-    TARGET_RMS_DBFS,
+    TARGET_LUFS,
     Narrator,
     peak_dbfs,
-    speech_rms_dbfs,
 )
 from coreg_desktop.tts.piper import PiperSynthesizer
 from coreg_desktop.tts.system import SystemSynthesizer
@@ -86,7 +86,7 @@ def test_narrator_over_a_system_voice(english: tts.VoiceInfo, tmp_path: Path) ->
 
     clip = Narrator(QuietVoice(), ClipCache(tmp_path)).clip("Feel your feet. Feel the floor.")
     assert clip.dtype == np.float32
-    assert abs(speech_rms_dbfs(clip, SAMPLE_RATE) - TARGET_RMS_DBFS) < 1.0
+    assert abs(integrated_loudness(clip, SAMPLE_RATE) - TARGET_LUFS) < 1.0
     assert peak_dbfs(clip) <= PEAK_CEILING_DBFS + 0.01
     assert 1.0 < len(clip) / SAMPLE_RATE < 6.0
 
