@@ -54,6 +54,7 @@ class SessionOptions:
     values: dict[str, str | None] = field(default_factory=dict)  # {name}, {safe_person}
     ambience: str | None = None  # None: the source's own; "none": silence
     rate: float = 1.0
+    spoken: dict[str, str | None] | None = None  # placeholders as the voice says them
 
 
 class UnknownPractice(LookupError):
@@ -205,7 +206,7 @@ class Core:
         """The practice as a program source, with the listener's names and pace filled in."""
         from coreg_desktop.sources import PracticeSource
 
-        return PracticeSource(practice, options.values, options.rate)
+        return PracticeSource(practice, options.values, options.rate, options.spoken)
 
     def first_text(self, practice: Practice) -> str | None:
         """The first sentence the practice says, with the listener's settings."""

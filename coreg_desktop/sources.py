@@ -65,9 +65,10 @@ class PracticeSource:
         practice: Practice,
         values: Mapping[str, str | None] | None = None,
         rate: float = 1.0,
+        spoken_values: Mapping[str, str | None] | None = None,
     ) -> None:
         self.practice = practice
-        self._items = plan(practice, values, rate)
+        self._items = plan(practice, values, rate, spoken_values)
         self._given = False
 
     @property

@@ -31,9 +31,13 @@ class Phase(str, Enum):
 
 @dataclass(frozen=True)
 class Say:
-    text: str
+    text: str  # what the caption shows
     pause: float = 0.0  # silence after the spoken text, seconds
     line: int = 0
+    #: What the voice says instead, sentence for sentence, where the engine would otherwise say
+    #: a word wrongly ("Sheer-sha" for Saoirse, "four, and out for six" for a rhythm); None:
+    #: the voice says `text`. The caption always shows `text`.
+    speak: str | None = None
 
 
 @dataclass(frozen=True)

@@ -74,16 +74,21 @@ def speech_seconds(text: str) -> float:
 class Speech:
     """One sentence; narration is synthesized per sentence so captions follow the voice exactly."""
 
-    text: str
+    text: str  # the caption
     step: int
     gap_after: float  # seconds of silence after it (sentence gap, or the step's pause)
+    spoken: str = ""  # what the voice says, when it differs from the caption
+
+    @property
+    def voice_text(self) -> str:
+        return self.spoken or self.text
 
     @property
     def texts(self) -> tuple[str, ...]:
-        return (self.text,)
+        return (self.voice_text,)
 
     def estimate(self) -> float:
-        return speech_seconds(self.text) + self.gap_after
+        return speech_seconds(self.voice_text) + self.gap_after
 
 
 @dataclass(frozen=True)
@@ -129,21 +134,33 @@ Item = Speech | Silence | BreathPhase | BellItem
 
 
 def plan(
-    practice: Practice, values: Mapping[str, str | None] | None = None, rate: float = 1.0
+    practice: Practice,
+    values: Mapping[str, str | None] | None = None,
+    rate: float = 1.0,
+    spoken_values: Mapping[str, str | None] | None = None,
 ) -> list[Item]:
     """Flatten a practice into timed items; `rate` stretches our own gaps as it does the voice.
 
+    `values` fill the placeholders of captions, `spoken_values` (default: the same) those of
+    what the voice says, so a name can be shown as written and said as it is pronounced.
     This is the one place that knows the kinds of step: everything after it works on items.
     """
+    spoken_values = values if spoken_values is None else spoken_values
     gap = SENTENCE_GAP_S / rate
     items: list[Item] = []
     for index, step in enumerate(practice.steps):
         if isinstance(step, Say):
             sentences = split_sentences(fill(step.text, values))
-            for i, sentence in enumerate(sentences):
+            said = split_sentences(fill(step.speak or step.text, spoken_values))
+            if len(said) != len(sentences):
+                # A respelled name with a full stop in it, say: keep voice and caption together
+                # as one clip rather than pair the wrong sentences.
+                sentences = [" ".join(sentences)] if sentences else []
+                said = [" ".join(said)] if said else []
+            for i, (sentence, spoken) in enumerate(zip(sentences, said, strict=True)):
                 last = i == len(sentences) - 1
                 after = (step.pause + STEP_GAP_S / rate) if last else gap
-                items.append(Speech(sentence, index, after))
+                items.append(Speech(sentence, index, after, spoken if spoken != sentence else ""))
             if not sentences and step.pause > 0:
                 # Nothing left to say (a line that was only a placeholder): keep its quiet.
                 items.append(Silence(step.pause, index))
@@ -348,14 +365,14 @@ def compile_timeline(
     complete = True
     for item in items:
         if isinstance(item, Speech):
-            frames = clip_frames(item.text) if voice_available else FAILED
+            frames = clip_frames(item.voice_text) if voice_available else FAILED
             if frames is None:
                 complete = False
                 break
             if frames == FAILED:
                 frames = seconds_to_frames(speech_seconds(item.text))
             else:
-                sounds.append(Sound(pos, "voice", item.text))
+                sounds.append(Sound(pos, "voice", item.voice_text))
             events.append(Event(pos, pos + frames, "speech", item.step, caption=item.text))
             pos += frames
             gap = seconds_to_frames(item.gap_after)

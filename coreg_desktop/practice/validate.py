@@ -34,7 +34,7 @@ from coreg_desktop.practice.messages import (
 )
 from coreg_desktop.practice.model import Bell, Breathe, Cue, Pause, Practice, Say, Step
 from coreg_desktop.practice.positions import KeyPath, SourceMap, map_source
-from coreg_desktop.practice.text import PLACEHOLDER_RE
+from coreg_desktop.practice.text import PLACEHOLDER_RE, fill, split_sentences
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -426,7 +426,12 @@ class _Checker:
                 f"step {n} should be a table of settings under a [[steps]] line, "
                 f"but it is {describe(raw)}",
             )
-        self.unknown_keys(raw, STEP_KEYS, where, f" in step {n}")
+        self.unknown_keys(raw, (*STEP_KEYS, "speak"), where, f" in step {n}")
+        if "speak" in raw and "say" not in raw:
+            self.fail(
+                (*where, "speak"),
+                f"speak in step {n} goes with say: it is how the voice says the say line",
+            )
         kinds = [k for k in STEP_KEYS if k in raw and not (k == "pause" and "say" in raw)]
         if not kinds:
             self.fail(where, f"step {n} is empty; give it one of say, pause, breathe or bell")
@@ -447,7 +452,12 @@ class _Checker:
                 pause = self.seconds(
                     raw["pause"], (*where, "pause"), f"pause in step {n}", 0.0, MAX_PAUSE_SECONDS
                 )
-            return Say(text, pause, line=line)
+            speak = None
+            if "speak" in raw:
+                speak_key: KeyPath = (*where, "speak")
+                speak = self.say_text(raw["speak"], speak_key, n, what=f"speak in step {n}")
+                self.same_sentences(text, speak, speak_key, n)
+            return Say(text, pause, line=line, speak=speak)
         if kind == "pause":
             seconds = self.seconds(raw["pause"], key, f"pause in step {n}", 0.0, MAX_PAUSE_SECONDS)
             return Pause(seconds, line=line)
@@ -462,8 +472,18 @@ class _Checker:
             )
         return Bell(line=line)
 
-    def say_text(self, value: object, where: KeyPath, n: int) -> str:
-        what = f"say in step {n}"
+    def same_sentences(self, say: str, speak: str, where: KeyPath, n: int) -> None:
+        """Voice and caption are paired sentence by sentence, so they must have as many."""
+        said, shown = split_sentences(fill(speak, None)), split_sentences(fill(say, None))
+        if len(said) != len(shown):
+            self.fail(
+                where,
+                f"speak in step {n} has {len(said)} sentence{'s' * (len(said) != 1)} but say "
+                f"has {len(shown)}; the voice says them one for one, so give each the same",
+            )
+
+    def say_text(self, value: object, where: KeyPath, n: int, what: str = "") -> str:
+        what = what or f"say in step {n}"
         text = self.text(value, where, what).strip()
         if not text:
             self.fail(where, f"{what} is empty; write the words to speak, or use pause for silence")

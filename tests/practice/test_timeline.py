@@ -112,3 +112,26 @@ def test_seconds_rounds_to_whole_cycles() -> None:
     assert len(items) == 12
     assert sum(i.seconds for i in items) == 60
     assert SAMPLE_RATE == 48_000
+
+
+def test_speak_changes_what_is_voiced_never_the_caption() -> None:
+    practice = Practice(
+        id="p", title="P",
+        steps=(Say("It's okay, {name}. You're here.", speak="It's okay, {name}... You're here."),),
+    )
+    items = plan(practice, {"name": "Saoirse"}, spoken_values={"name": "Sheer-sha"})
+    speeches = [i for i in items if isinstance(i, Speech)]
+    assert [s.text for s in speeches] == ["It's okay, Saoirse.", "You're here."]
+    assert [s.voice_text for s in speeches] == ["It's okay, Sheer-sha...", "You're here."]
+    assert speech_texts(items) == ["It's okay, Sheer-sha...", "You're here."]
+    frames = {t: 4800 for t in speech_texts(items)}
+    timeline = compile_timeline(items, frames.get)
+    assert [s.key for s in timeline.sounds] == ["It's okay, Sheer-sha...", "You're here."]
+    assert timeline.state_at(100).caption == "It's okay, Saoirse."
+
+
+def test_a_respelling_that_splits_differently_stays_one_clip() -> None:
+    practice = Practice(id="p", title="P", steps=(Say("Thank you, {name}."),))
+    items = plan(practice, {"name": "Dr Ana"}, spoken_values={"name": "Doctor. Ana"})
+    (speech,) = [i for i in items if isinstance(i, Speech)]
+    assert speech.text == "Thank you, Dr Ana." and speech.voice_text == "Thank you, Doctor. Ana."

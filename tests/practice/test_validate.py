@@ -465,3 +465,29 @@ def test_user_text_in_messages_cannot_break_the_line() -> None:
     long_value = "x" * 500
     issue = issue_of(HEAD + f'ambience = "{long_value}"\n' + STEP + "bell = true\n")
     assert len(issue.message) < 200
+
+
+# ---------------------------------------------------------------------------- speak
+
+
+def test_speak_respells_a_say_line_sentence_for_sentence() -> None:
+    source = HEAD + STEP + 'say = "Breathe in for four. Out for six."\n' + (
+        'speak = "Breathe in, for four... And out, for six."\n'
+    )
+    step = parse_practice(source, PATH).steps[0]
+    assert step == Say("Breathe in for four. Out for six.", line=4,
+                       speak="Breathe in, for four... And out, for six.")
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "fragments"),
+    [
+        ('speak = "Hello."\n', 4, ["speak in step 1 goes with say"]),
+        ('say = "One. Two."\nspeak = "One."\n', 5, ["has 1 sentence but say has 2"]),
+        ('say = "Hi, {name}."\nspeak = "Hi, {nmae}."\n', 5, ["speak in step 1", "{name}"]),
+        ('say = "Hi."\nspeak = ""\n', 5, ["speak in step 1 is empty"]),
+        ('say = "Hi."\nspeak = 3\n', 5, ["speak in step 1"]),
+    ],
+)
+def test_a_wrong_speak_is_reported_where_it_is(body: str, line: int, fragments: list[str]) -> None:
+    assert_issue(HEAD + STEP + body, line, *fragments)
