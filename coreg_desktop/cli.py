@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from coreg_desktop.core import Core
     from coreg_desktop.practice.model import Practice
     from coreg_desktop.practice.timeline import State
+    from coreg_desktop.tts.narrator import Narrator
 
 log = logging.getLogger("coreg_desktop")
 
@@ -235,7 +236,8 @@ def cmd_play(args: argparse.Namespace) -> int:
     narrator = core.narrator
     first = core.first_text(practice)
     if first is not None and not narrator.cached(first):
-        threading.Thread(target=narrator.warm_up, name="coreg-voice", daemon=True).start()
+        threading.Thread(target=_warm_up_voice, args=(narrator,), name="coreg-voice",
+                         daemon=True).start()
     preload = threading.Thread(target=core.preload_ambience, args=(practice, ambience),
                                name="coreg-ambience-preload", daemon=True)
     preload.start()
@@ -288,6 +290,14 @@ def cmd_play(args: argparse.Namespace) -> int:
     if ended and ended[0].reason is EndReason.FAILED:
         return EXIT_BUG
     return EXIT_OK
+
+
+def _warm_up_voice(narrator: Narrator) -> None:
+    """Load the voice on a lowered thread: the engine's own threads inherit its priority."""
+    from coreg_desktop import priority
+
+    priority.background()
+    narrator.warm_up()
 
 
 class _Progress:

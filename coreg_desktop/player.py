@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from coreg_desktop import priority
 from coreg_desktop.audio.bank import SoundBank
 from coreg_desktop.audio.mixer import Mixer, Transport
 from coreg_desktop.audio.output import Output, open_output
@@ -149,6 +150,7 @@ class Player:
         stop = cancel if cancel is not None else threading.Event()
 
         def work() -> None:
+            priority.background()
             try:
                 self.narrator.warm_up()
                 if not stop.is_set():

@@ -26,6 +26,7 @@ from typing import TypeAlias
 
 import numpy as np
 
+from coreg_desktop import priority
 from coreg_desktop.audio.bank import SoundBank
 from coreg_desktop.audio.mixer import BUS_CUE, BUS_VOICE, Mixer, Program, Scheduled, Transport
 from coreg_desktop.constants import SAMPLE_RATE, seconds_to_frames
@@ -261,6 +262,7 @@ class Session:
 
     def _narrate(self) -> None:
         """Voice what is planned, in order; ask the source for more when the monitor says so."""
+        priority.background()
         composer = self._composer
         try:
             while not self._stop.is_set() and not exiting():
@@ -303,6 +305,7 @@ class Session:
         Making it waits for the first sentence: on two cores, generating a soundscape beside a
         voice that is still loading would delay the first words, which matter more.
         """
+        priority.background()
         composer = self._composer
         self._first_words.wait(timeout=FIRST_WORDS_WAIT_S)
         if self._stop.is_set():
@@ -422,6 +425,7 @@ class Session:
         composer = self._composer
 
         def work() -> None:
+            priority.background()
             loop = composer.bank.ambience(ambience_id)
             if self._stop.is_set():
                 return
