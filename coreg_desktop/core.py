@@ -252,21 +252,12 @@ class Core:
         if ambience_mod.is_cached(chosen, self.bank.cache_dir):
             self.bank.ambience(chosen)
 
-    def prepare(
-        self,
-        practice: Practice | str,
-        cancel: threading.Event | None = None,
-        on_ready: Callable[[], None] | None = None,
-    ) -> threading.Thread:
-        """Make a practice's narration, ambience and cues ahead of time, in the background."""
+    def texts_of(self, practice: Practice) -> list[str]:
+        """Every line the voice will say in a practice, with the listener's settings: what
+        preparing ahead of time must make."""
         from coreg_desktop.practice.timeline import speech_texts
 
-        if isinstance(practice, str):
-            practice = self.practice(practice)
-        options = self.options()
-        texts = speech_texts(self.source(practice, options).items)
-        ambience = self.ambience_for(practice)
-        return self.player.prepare(practice.id, texts, ambience, cancel, on_ready)
+        return speech_texts(self.source(practice, self.options()).items)
 
     def close(self) -> None:
         """Fade out, close the stream, deliver the last events, stop following the settings."""

@@ -99,8 +99,26 @@ def practice_lines() -> list[str]:
     return lines
 
 
+def narration_lines() -> list[str]:
+    """How much of the built-in narration is ready for the chosen voice (the desktop app makes
+    the rest in the background), read from the cache."""
+    from coreg_desktop.core import Core
+    from coreg_desktop.preparation import readiness
+    from coreg_desktop.settings import Settings
+
+    core = Core(Settings.load(report=lambda _line: None), report=lambda _line: None)
+    if not core.narrator.available:
+        return ["Narration: no voice, so practices show captions and play soft tones."]
+    ready = readiness(core)
+    if ready.finished:
+        return ["Narration: ready for every built-in practice."]
+    return [f"Narration: ready for {ready.done} of {ready.total} built-in practices; the desktop "
+            "app prepares the rest in the background."]
+
+
 def report() -> list[str]:
     head = [
         f"Coreg {__version__} on Python {platform.python_version()} ({sys.platform}).",
     ]
-    return head + audio_lines() + voice_lines() + practice_lines() + storage_lines()
+    return (head + audio_lines() + voice_lines() + narration_lines() + practice_lines()
+            + storage_lines())

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 
-from coreg_desktop import priority
 from coreg_desktop.audio.bank import SoundBank
 from coreg_desktop.audio.mixer import Mixer, Transport
 from coreg_desktop.audio.output import Output, open_output
@@ -130,47 +129,6 @@ class Player:
             self._output.close()
         self.events.flush()
         self.events.close()
-
-    # ------------------------------------------------------------------ preparation
-
-    def prepare(
-        self,
-        name: str,
-        texts: list[str],
-        ambience: str,
-        cancel: threading.Event | None = None,
-        on_ready: Callable[[], None] | None = None,
-    ) -> threading.Thread:
-        """Synthesize these texts and load an ambience and the cues in the background, so that
-        playing them needs no synthesis (the tray's quick reset after start-up).
-
-        `cancel` stops the work between sentences, so quitting never waits for a whole practice;
-        `on_ready` is called (on the worker) once everything is cached.
-        """
-        stop = cancel if cancel is not None else threading.Event()
-
-        def work() -> None:
-            priority.background()
-            try:
-                self.narrator.warm_up()
-                if not stop.is_set():
-                    self.bank.ambience(ambience)
-                for key in ("bell", "inhale", "hold", "exhale", "rest"):
-                    self.bank.cue(key)
-                for text in texts:
-                    if stop.is_set():
-                        return
-                    if self.narrator.available:
-                        self.narrator.clip(text)
-            except Exception:  # a voice that fails here fails visibly when played
-                log.exception("Preparing %s in the background failed", name)
-                return
-            if on_ready is not None:
-                on_ready()
-
-        thread = threading.Thread(target=work, name=f"coreg-prepare-{name}", daemon=True)
-        thread.start()
-        return thread
 
     # ------------------------------------------------------------------ transport
 

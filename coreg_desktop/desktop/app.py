@@ -140,9 +140,13 @@ class Coreg:
         self.tray_shown = False
         self._quitting = False
         self._opener: threading.Thread | None = None
-        # Set on quit, or when a new voice makes the running preparation pointless: background
-        # preparation stops at its next sentence.
-        self._cancel = threading.Event()
+        from coreg_desktop.preparation import Preparer
+
+        self.preparer = Preparer(
+            core,
+            on_progress=bridge.preparationChanged.emit,
+            on_first=lambda: log.info("%s (narration and ambience prepared)", READY_MESSAGE),
+        )
         self._signal_notifier: QSocketNotifier | None = None
         self._signal_sockets: tuple[socket.socket, socket.socket] | None = None
         self._watcher: QFileSystemWatcher | None = None
@@ -194,11 +198,11 @@ class Coreg:
             QTimer.singleShot(0, lambda: self.handle(request))
 
     def warm_up(self) -> None:
-        """Open the stream and prepare the quick reset on worker threads (section 7 of the spec)."""
+        """Open the stream and prepare the narration on worker threads, the quick reset first."""
         self._opener = threading.Thread(target=self._open_stream, name="coreg-open-stream",
                                         daemon=True)
         self._opener.start()
-        self.prepare_quick_reset()
+        self.prepare_narration()
 
     def _open_stream(self) -> None:
         try:
@@ -206,21 +210,14 @@ class Coreg:
         except Exception:  # the app must run even if sound cannot
             log.exception("Opening the sound stream failed")
 
-    def prepare_quick_reset(self) -> None:
-        """Synthesize and cache the quick reset's narration, load its ambience and cues, so that
-        a click needs no synthesis; quitting cancels it between sentences."""
+    def prepare_narration(self) -> None:
+        """Make the built-in practices' narration in the background (the quick reset first), so
+        a click needs no synthesis; a new voice or name starts it again, quitting stops it."""
         if self.core.library.get(QUICK_RESET_ID) is None:
-            log.warning("There is no %s practice to prepare", QUICK_RESET_ID)
-            return
+            log.warning("There is no %s practice to prepare first", QUICK_RESET_ID)
         if self._quitting:
             return
-        self._cancel.set()  # a preparation for the old voice or name stops ...
-        self._cancel = threading.Event()  # ... and this one starts
-        self.core.prepare(
-            QUICK_RESET_ID,
-            cancel=self._cancel,
-            on_ready=lambda: log.info("%s (narration and ambience prepared)", READY_MESSAGE),
-        )
+        self.preparer.start()
 
     def watch_settings(self) -> None:
         """Take in settings saved by another process (`coreg-desktop config set …`).
@@ -276,7 +273,7 @@ class Coreg:
             except OSError as exc:
                 self._notice(f"Coreg could not change the start-at-login entry ({exc}).")
         if any(k in keys for k in ("voice", "rate", "name", "safe_person.name", "ambience")):
-            self.prepare_quick_reset()  # the core has a new narrator by now, if one was needed
+            self.prepare_narration()  # the core has a new narrator by now, if one was needed
 
     def _notice(self, text: str) -> None:
         """The main window shows notices in its banner; hidden in the tray, the tray says it."""
@@ -305,7 +302,7 @@ class Coreg:
         self.tray.hide()
         self.compact.hide()
         self.main_window.hide()
-        self._cancel.set()
+        self.preparer.cancel()
         self._unsubscribe()
         session = self.player.session
         if session is not None and not session.ended:

@@ -22,6 +22,7 @@ from coreg_desktop.events import Ended, EndReason, Event, PhaseChanged, PlayStat
 from coreg_desktop.practice.loader import Library
 from coreg_desktop.practice.model import Practice
 from coreg_desktop.practice.timeline import State
+from coreg_desktop.preparation import Progress
 from coreg_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class PlayerBridge(QObject):
     ended = Signal(str, float, str)  # practice id, seconds heard, reason (events.EndReason)
     captionChanged = Signal(str)  # "" when nothing is being said
     noticeRaised = Signal(str)  # plain sentences from the audio layer, on the GUI thread
+    preparationChanged = Signal(object)  # preparation.Progress, from the background preparer
     _event = Signal(object)  # a core event, carried to the GUI thread
 
     def __init__(self, core: Core, parent: QObject | None = None) -> None:
@@ -64,6 +66,8 @@ class PlayerBridge(QObject):
         self._transport = Transport.IDLE
         self._caption = ""
         self._event.connect(self._on_event)
+        self.preparation: Progress | None = None  # the last progress heard, for new views
+        self.preparationChanged.connect(self._remember_preparation)
         self._unsubscribe = self.player.events.subscribe(self._event.emit)
         self.destroyed.connect(lambda *_: self._unsubscribe())
 
@@ -135,6 +139,9 @@ class PlayerBridge(QObject):
     def current_ambience(self) -> str | None:
         session = self.player.session
         return session.ambience_id if session is not None else None
+
+    def _remember_preparation(self, progress: Progress) -> None:
+        self.preparation = progress
 
     # ------------------------------------------------------------------ events (GUI thread)
 

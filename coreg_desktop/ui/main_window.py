@@ -337,7 +337,7 @@ class MainWindow(QMainWindow):
             self.settings_dialog.raise_()
             self.settings_dialog.activateWindow()
             return self.settings_dialog
-        dialog = SettingsDialog(self.settings, self.voices, self)
+        dialog = SettingsDialog(self.settings, self.voices, self, bridge=self.bridge)
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog
         dialog.open()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QGuiApplication, QIcon, QStandardItemModel
@@ -43,6 +43,10 @@ from coreg_desktop.settings import (
 )
 from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
 from coreg_desktop.ui.theme import set_role
+
+if TYPE_CHECKING:
+    from coreg_desktop.preparation import Progress
+    from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.volume import SLIDER_MAX, gain_to_slider, slider_to_gain
 
 log = logging.getLogger(__name__)
@@ -107,6 +111,7 @@ class SettingsDialog(QDialog):
         settings: Settings,
         voices: list[VoiceInfo] | None = None,
         parent: QWidget | None = None,
+        bridge: PlayerBridge | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings = settings
@@ -153,6 +158,14 @@ class SettingsDialog(QDialog):
         self.voice_combo.setAccessibleName("Narration voice")
         self._fill_voices(offered_voices(voices, str(settings["voice"])))
         self._field(voice, "Narration voice", self.voice_combo)
+        # How far the background preparation has got (a new voice makes every line again).
+        self.preparation_label = QLabel()
+        self.preparation_label.setWordWrap(True)
+        set_role(self.preparation_label, "small")
+        voice.addWidget(self.preparation_label)
+        self.show_preparation(bridge.preparation if bridge is not None else None)
+        if bridge is not None:
+            bridge.preparationChanged.connect(self.show_preparation)
         self.rate_slider, self.rate_value = self._slider(
             voice,
             "Speaking pace",
@@ -260,6 +273,13 @@ class SettingsDialog(QDialog):
         width = round(m * 40)
         self.setMinimumWidth(round(m * 24))
         self.resize(width, min(round(m * 46), self._available_height()))
+
+    def show_preparation(self, progress: Progress | None) -> None:
+        """The preparer's progress in one quiet line, shown only while it works."""
+        busy = progress is not None and not progress.finished
+        self.preparation_label.setText(progress.sentence() if busy and progress else "")
+        self.preparation_label.setAccessibleName(self.preparation_label.text())
+        self.preparation_label.setVisible(busy)
 
     # ------------------------------------------------------------------ building
 

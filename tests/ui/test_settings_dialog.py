@@ -12,8 +12,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from coreg_desktop.audio.ambience import AMBIENCES
+from coreg_desktop.preparation import Progress
 from coreg_desktop.settings import OPTIONS, Settings
 from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
+from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.settings_dialog import SettingsDialog, offered_voices, rate_text
 from coreg_desktop.ui.volume import gain_to_slider, slider_to_gain
 
@@ -273,3 +275,18 @@ def test_large_font_and_dark_palette(
     assert bg.lightnessF() < 0.25
     assert dialog.name_edit.palette().color(dialog.name_edit.foregroundRole()).lightnessF() > 0.75
     dialog.grab().save(str(tmp_path / "settings-dark-150.png"))
+
+
+def test_the_voice_section_says_how_far_the_preparation_has_got(
+    qtbot: QtBot, settings: Settings, bridge: PlayerBridge, themed: Callable[..., None]
+) -> None:
+    dialog = SettingsDialog(settings, [], bridge=bridge)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert not dialog.preparation_label.isVisible()  # nothing heard yet: nothing to say
+    bridge.preparationChanged.emit(Progress(1, 4, "stay-safe"))
+    qtbot.waitUntil(dialog.preparation_label.isVisible)
+    assert dialog.preparation_label.text() == "Preparing the voice: 1 of 4 practices ready."
+    bridge.preparationChanged.emit(Progress(4, 4))
+    qtbot.waitUntil(lambda: not dialog.preparation_label.isVisible())
