@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -116,6 +117,8 @@ class Core:
         self._narrator: Narrator | None = narrator
         self._bank: SoundBank | None = bank
         self._player: Player | None = None
+        self._busy_checks: list[Callable[[], bool]] = []
+        self._busy_seen = -float("inf")  # when other work was last seen under way
         self._unsubscribe = settings.subscribe(self._settings_changed)
 
     # ------------------------------------------------------------------ parts, built on first use
@@ -178,6 +181,7 @@ class Core:
                     ambience_volume=self.settings.number("volume.ambience"),
                     on_notice=self._on_notice,
                 )
+                self._player.on_rest = self.rest
             return self._player
 
     # ------------------------------------------------------------------ the rule
@@ -258,6 +262,37 @@ class Core:
         from coreg_desktop.practice.timeline import speech_texts
 
         return speech_texts(self.source(practice, self.options()).items)
+
+    def keep_awake_while(self, busy: Callable[[], bool]) -> None:
+        """Do not rest while `busy()` is true (the desktop's background preparation)."""
+        self._busy_checks.append(busy)
+
+    def rest(self) -> bool:
+        """Let the voice model and soundscapes go and give the memory back to the system.
+
+        Called by the player after a long quiet; False (ask again later) while other work is
+        under way. Everything comes back on demand: a cached line needs no model at all.
+        """
+        from coreg_desktop import memory
+        from coreg_desktop.player import REST_AFTER_S
+
+        now = time.monotonic()
+        if any(busy() for busy in self._busy_checks):
+            self._busy_seen = now
+            return False
+        if now - self._busy_seen < REST_AFTER_S:
+            return False  # the preparation finished only a moment ago
+
+        before = memory.rss_mb()
+        with self._lock:
+            narrator, bank = self._narrator, self._bank
+        if narrator is not None:
+            narrator.unload()
+        if bank is not None:
+            bank.release()
+        memory.give_back()
+        log.info("Resting: %.0f MB -> %.0f MB", before, memory.rss_mb())
+        return True
 
     def close(self) -> None:
         """Fade out, close the stream, deliver the last events, stop following the settings."""

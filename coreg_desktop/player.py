@@ -33,6 +33,10 @@ SWITCH_FADE_S = 0.25
 #: first word (160 ms from play() to sound on PulseAudio), a stopped one that is started again
 #: plays the first word first (50 ms; measured by scripts/bench_desktop.py). So stand by soon.
 STANDBY_AFTER_S = 2.0
+#: After this long with nothing playing (and the core's other work quiet, see `on_rest`), the
+#: voice model and soundscapes are let go: the app rests in the tray all day, and a tray click
+#: still sounds at once because the quick reset's lines come from the disk cache.
+REST_AFTER_S = 60.0
 #: A block or two beyond the stream's latency: how much silence must be queued, at least, before
 #: it is safe to assume that nothing else is.
 BLOCK_MARGIN_FRAMES = 2048
@@ -58,6 +62,9 @@ class Player:
         self._play_lock = threading.Lock()  # one play() at a time: the GUI, MPRIS, a request
         self.session: Session | None = None
         self._sessions = 0
+        #: Called (on the standby thread) once nothing has played for REST_AFTER_S; returns
+        #: False to be asked again later (something else is still busy).
+        self.on_rest: Callable[[], bool] | None = None
         self._started = False
         self._closed = threading.Event()
         self._standby_lock = threading.Lock()
@@ -88,22 +95,31 @@ class Player:
                 ).start()
 
     def _standby_loop(self) -> None:
-        """Put the stream to sleep once nothing has played for a while."""
+        """Put the stream to sleep once nothing has played for a while, and rest after longer."""
         idle_since: float | None = None
+        rested = False
         while not self._closed.wait(1.0):
             output = self._output
             if output is None:
                 continue
             if self._busy():
                 idle_since = None
+                rested = False
                 continue
             now = time.monotonic()
             if idle_since is None:
                 idle_since = now
-            elif now - idle_since >= STANDBY_AFTER_S:
+                continue
+            if now - idle_since >= STANDBY_AFTER_S:
                 with self._standby_lock:  # never between a play()'s load and its wake
                     if not self._busy():
                         output.standby()
+            if not rested and now - idle_since >= REST_AFTER_S and self.on_rest is not None:
+                try:
+                    rested = self.on_rest()
+                except Exception:
+                    log.exception("Letting the voice rest failed")
+                    rested = True  # not again until something has played
 
     def _only_silence_queued(self, output: Output) -> bool:
         """True when everything the device still holds is silence (so dropping it is safe)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,40 @@ def test_no_voice_at_all_is_said_once_and_plays_captions(tmp_path: Path,
     core = make_core(tmp_path, on_notice=notices.append)
     assert not core.narrator.available
     assert len(notices) == 1 and "captions" in notices[0]
+
+
+def test_after_a_long_quiet_the_voice_rests_and_a_cached_practice_still_plays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coreg_desktop import player as player_mod
+    from coreg_desktop.practice.model import Practice, Say
+    from coreg_desktop.tts import piper
+    from coreg_desktop.tts.piper import PiperSynthesizer
+
+    monkeypatch.setattr(player_mod, "REST_AFTER_S", 2.0)
+    synth = PiperSynthesizer()
+    core = make_core(tmp_path, narrator=Narrator(synth, ClipCache(tmp_path / "n")),
+                     bank=SoundBank(tmp_path / "a"), output=NullOutput())
+    busy = [True]
+    core.keep_awake_while(lambda: busy[0])
+    line = Practice(id="line", title="Line", ambience="soft-pad", steps=(Say("Resting well."),))
+    try:
+        core.player.open()
+        core.narrator.clip("Resting well.")  # the model is loaded, the line cached
+        core.bank.ambience("soft-pad")
+        assert piper.voice_loaded(synth.model_path)
+        time.sleep(3.5)
+        assert piper.voice_loaded(synth.model_path), "rested while other work was under way"
+        busy[0] = False
+        deadline = time.monotonic() + 10
+        while piper.voice_loaded(synth.model_path) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not piper.voice_loaded(synth.model_path)
+        assert core.bank.ambience_if_ready("soft-pad") is None
+        session = core.play(line)
+        assert session.wait_narrated(timeout=10)
+        assert not piper.voice_loaded(synth.model_path)  # from the cache: no model needed
+        assert session.timeline.sounds and session.timeline.sounds[0].bus == "voice"
+        session.stop(fade_s=0.1)
+    finally:
+        core.close()

@@ -36,6 +36,11 @@ class SoundBank:
                 sound = self._tones[key]
             return sound
 
+    def release(self) -> None:
+        """Let the soundscapes go (tens of MB each); they load again from the disk cache."""
+        with self._lock:
+            self._ambience.clear()
+
     def ambience_if_ready(self, ambience_id: str) -> np.ndarray | None:
         """The loop if it was already made in this process; never generates."""
         with self._lock:

@@ -147,6 +147,7 @@ class Coreg:
             on_progress=bridge.preparationChanged.emit,
             on_first=lambda: log.info("%s (narration and ambience prepared)", READY_MESSAGE),
         )
+        core.keep_awake_while(lambda: self.preparer.busy)
         self._signal_notifier: QSocketNotifier | None = None
         self._signal_sockets: tuple[socket.socket, socket.socket] | None = None
         self._watcher: QFileSystemWatcher | None = None

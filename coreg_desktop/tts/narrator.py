@@ -295,6 +295,13 @@ class Narrator:
             return True
         return self.cache.contains(self.key(text))
 
+    def unload(self) -> None:
+        """Let the voice model go (it loads again for the next line that is not cached)."""
+        unload = getattr(self._synth, "unload", None)
+        if callable(unload):
+            with self._synth_lock:  # never in the middle of a line
+                unload()
+
     def warm_up(self) -> None:
         """Load the voice model now (e.g. at app start, off the GUI thread)."""
         warm = getattr(self._synth, "warm_up", None)

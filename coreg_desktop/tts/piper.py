@@ -7,11 +7,8 @@ piper and onnxruntime are imported inside functions.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import os
-import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from coreg_desktop.exit_guard import ExitingError, native_work
-from coreg_desktop.tts.base import NARRATION_PIPELINE_VERSION, SynthesisError
+from coreg_desktop.tts.base import NARRATION_PIPELINE_VERSION, SynthesisError, installed_version
 
 if TYPE_CHECKING:
     from piper import PiperVoice
@@ -57,29 +54,9 @@ def bundled_model_path() -> Path | None:
     return path if path.is_file() else None
 
 
-@functools.cache
 def piper_version() -> str:
-    """piper-tts's version, part of every narration cache key.
-
-    Read from the name of its `.dist-info` directory (`piper_tts-1.8.0.dist-info`, as every
-    wheel install names it) when that is found: importing importlib.metadata alone takes 60 ms,
-    on the path to a cold start's first words.
-    """
-    prefix, suffix = "piper_tts-", ".dist-info"
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for name in names:
-            if name.lower().startswith(prefix) and name.endswith(suffix):
-                return name[len(prefix) : -len(suffix)]
-    from importlib import metadata
-
-    try:
-        return metadata.version("piper-tts")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    """piper-tts's version, part of every narration cache key (cheap: no importlib.metadata)."""
+    return installed_version("piper-tts")
 
 
 def _load_voice(model_path: Path) -> PiperVoice:
@@ -133,6 +110,12 @@ def get_voice(model_path: Path) -> PiperVoice:
         return voice
 
 
+def unload_voice(model_path: Path) -> bool:
+    """Forget a loaded voice (its ~100 MB are freed once no line is using it); True if loaded."""
+    with _VOICES_LOCK:
+        return _VOICES.pop(str(Path(model_path).resolve()), None) is not None
+
+
 def voice_loaded(model_path: Path) -> bool:
     with _VOICES_LOCK:
         return str(Path(model_path).resolve()) in _VOICES
@@ -165,6 +148,10 @@ class PiperSynthesizer:
 
     def warm_up(self) -> None:
         get_voice(self.model_path)
+
+    def unload(self) -> None:
+        if unload_voice(self.model_path):
+            log.info("unloaded Piper voice %s", self.model_path.name)
 
     def synthesize(self, text: str, rate: float) -> tuple[np.ndarray, int]:
         """Raw speech at the model's rate; Piper's sentence chunks are joined without gaps."""
