@@ -43,6 +43,9 @@ Notice = Callable[[str], None]
 NO_VOICE_NOTICE = (
     "No narration voice is available; practices will show captions and play soft tones instead."
 )
+#: What a voice preview says: one calm line, with the listener's name when they gave one.
+PREVIEW_LINE = "It's okay, {name}. I'm right here with you."
+PREVIEW_ID = "voice-preview"
 #: Settings the engine follows while running.
 VOICE_KEYS = ("voice", "rate")
 VOLUME_KEYS = ("volume.voice", "volume.ambience")
@@ -118,6 +121,7 @@ class Core:
         self._bank: SoundBank | None = bank
         self._player: Player | None = None
         self._busy_checks: list[Callable[[], bool]] = []
+        self._previewing: tuple[str, Narrator] | None = None  # the voice last previewed
         self._busy_seen = -float("inf")  # when other work was last seen under way
         self._unsubscribe = settings.subscribe(self._settings_changed)
 
@@ -151,6 +155,12 @@ class Core:
         from coreg_desktop.tts.narrator import Narrator
 
         voice = self._voice_override or self.settings.text("voice") or None
+        kept = self._previewing
+        if kept is not None and kept[0] == (voice or "") and kept[1].rate == self.settings.number(
+            "rate"
+        ):
+            self._previewing = None
+            return kept[1]  # the voice just previewed and then chosen: already loaded
         synth = make_synthesizer(voice)
         if synth is None:
             self._on_notice(NO_VOICE_NOTICE)
@@ -193,6 +203,38 @@ class Core:
         return SessionOptions(
             self.settings.placeholder_values(), chosen, self.settings.number("rate")
         )
+
+    def preview(self, voice: str) -> Session:
+        """Say the preview line in `voice` (an id from `voices`, "" for the default), now.
+
+        The voice's narrator is kept until another is previewed, so trying the same voice
+        again is instant; its lines share the narration cache with everything else.
+        """
+        from coreg_desktop.practice.model import Practice, Say
+
+        narrator = self._preview_narrator(voice)
+        line = Practice(id=PREVIEW_ID, title="Voice preview", ambience="none",
+                        steps=(Say(PREVIEW_LINE),))
+        return self.player.play(self.source(line, self.options()), "none", narrator=narrator)
+
+    def _preview_narrator(self, voice: str) -> Narrator:
+        from coreg_desktop.tts import make_synthesizer
+        from coreg_desktop.tts.narrator import Narrator
+
+        with self._lock:
+            current = self.narrator
+            chosen = self._voice_override or self.settings.text("voice")
+            if voice == chosen:
+                return current
+            kept = self._previewing
+            if kept is not None and kept[0] == voice:
+                return kept[1]
+            narrator = Narrator(make_synthesizer(voice or None), current.cache,
+                                rate=self.settings.number("rate"))
+            if kept is not None:
+                kept[1].unload()
+            self._previewing = (voice, narrator)
+            return narrator
 
     def ambience_for(self, practice: Practice, ambience: str | None = None) -> str:
         """The soundscape a practice will have: the rule of `options`, down to the practice's
@@ -288,6 +330,10 @@ class Core:
             narrator, bank = self._narrator, self._bank
         if narrator is not None:
             narrator.unload()
+        with self._lock:
+            previewed, self._previewing = self._previewing, None
+        if previewed is not None:
+            previewed[1].unload()
         if bank is not None:
             bank.release()
         memory.give_back()

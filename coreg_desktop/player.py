@@ -148,12 +148,18 @@ class Player:
 
     # ------------------------------------------------------------------ transport
 
-    def play(self, source: ProgramSource, ambience: str | None = None) -> Session:
-        """Play a source now (fading out whatever plays); `ambience` overrides its own."""
+    def play(
+        self,
+        source: ProgramSource,
+        ambience: str | None = None,
+        narrator: Narrator | None = None,
+    ) -> Session:
+        """Play a source now (fading out whatever plays); `ambience` overrides its own, and
+        `narrator` the player's voice (a voice being previewed before it is chosen)."""
         with self._play_lock:
-            return self._play(source, ambience)
+            return self._play(source, ambience, narrator or self.narrator)
 
-    def _play(self, source: ProgramSource, ambience: str | None) -> Session:
+    def _play(self, source: ProgramSource, ambience: str | None, narrator: Narrator) -> Session:
         previous = self.session
         if previous is not None and not previous.ended:
             previous.stop(fade_s=SWITCH_FADE_S)
@@ -161,7 +167,7 @@ class Player:
         self._sessions += 1
         session = Session(
             source,
-            self.narrator,
+            narrator,
             self.bank,
             self.mixer,
             self.latency_frames,

@@ -93,6 +93,15 @@ class PlayerBridge(QObject):
         self.practiceStarted.emit(practice.id)
         return True
 
+    def preview(self, voice: str) -> None:
+        """Say the preview line in `voice`. The views do not follow it: it is not a practice,
+        and whatever the views showed has simply stopped."""
+        if self.active and self._practice is not None:
+            self._set_transport(Transport.STOPPED)
+            self.stopped.emit(self._practice.id)
+        self._session = -1
+        self.core.preview(voice)
+
     def toggle(self) -> None:
         self.player.toggle()
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QSlider,
     QStyle,
@@ -157,7 +158,19 @@ class SettingsDialog(QDialog):
         self.voice_combo = QComboBox()
         self.voice_combo.setAccessibleName("Narration voice")
         self._fill_voices(offered_voices(voices, str(settings["voice"])))
-        self._field(voice, "Narration voice", self.voice_combo)
+        # Choosing by ear: the preview says one calm line in the voice shown, before Save.
+        self.preview_button = QPushButton("Preview")
+        self.preview_button.setAccessibleName("Preview this voice")
+        self.preview_button.setToolTip("Hear this voice say one line")
+        self.preview_button.setEnabled(bridge is not None)
+        self.preview_button.clicked.connect(self.preview_voice)
+        self._bridge = bridge
+        picker = QWidget()
+        row = QHBoxLayout(picker)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.voice_combo, 1)
+        row.addWidget(self.preview_button)
+        self._field(voice, "Narration voice", picker).setBuddy(self.voice_combo)
         # How far the background preparation has got (a new voice makes every line again).
         self.preparation_label = QLabel()
         self.preparation_label.setWordWrap(True)
@@ -253,6 +266,7 @@ class SettingsDialog(QDialog):
             self.name_edit,
             self.safe_person_edit,
             self.voice_combo,
+            *([self.preview_button] if self.preview_button.isEnabled() else []),
             self.rate_slider,
             self.voice_volume_slider,
             self.ambience_volume_slider,
@@ -273,6 +287,11 @@ class SettingsDialog(QDialog):
         width = round(m * 40)
         self.setMinimumWidth(round(m * 24))
         self.resize(width, min(round(m * 46), self._available_height()))
+
+    def preview_voice(self) -> None:
+        """Say the preview line in the voice the picker shows (saved or not)."""
+        if self._bridge is not None:
+            self._bridge.preview(str(self.voice_combo.currentData() or ""))
 
     def show_preparation(self, progress: Progress | None) -> None:
         """The preparer's progress in one quiet line, shown only while it works."""

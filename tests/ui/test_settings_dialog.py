@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from coreg_desktop.audio.ambience import AMBIENCES
+from coreg_desktop.core import PREVIEW_ID
 from coreg_desktop.preparation import Progress
 from coreg_desktop.settings import OPTIONS, Settings
 from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
@@ -290,3 +291,25 @@ def test_the_voice_section_says_how_far_the_preparation_has_got(
     assert dialog.preparation_label.text() == "Preparing the voice: 1 of 4 practices ready."
     bridge.preparationChanged.emit(Progress(4, 4))
     qtbot.waitUntil(lambda: not dialog.preparation_label.isVisible())
+
+
+def test_preview_says_one_calm_line_with_the_name_in_the_voice_shown(
+    qtbot: QtBot, settings: Settings, bridge: PlayerBridge, themed: Callable[..., None]
+) -> None:
+    settings.set("name", "Sam")
+    dialog = SettingsDialog(settings, VOICES, bridge=bridge)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    started: list[str] = []
+    bridge.practiceStarted.connect(started.append)
+    qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
+    session = bridge.player.session
+    assert session is not None and session.id == PREVIEW_ID
+    assert session.wait_narrated(timeout=60)
+    said = [s.key for s in session.timeline.sounds]
+    assert said == ["It's okay, Sam.", "I'm right here with you."]
+    qtbot.wait(100)
+    assert started == [] and not bridge.active  # a preview is not a practice: views stay put
+    assert settings.path.exists() is False  # hearing a voice chooses nothing
+    session.stop(fade_s=0.1)
