@@ -6,6 +6,9 @@ narrator's job. That keeps every engine sounding alike in a practice and keeps e
 
 from __future__ import annotations
 
+import functools
+import os
+import sys
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -48,3 +51,31 @@ class VoiceInfo:
     language: str
     available: bool
     detail: str
+    #: SPDX expression for the voice itself (its model or data), so the picker and
+    #: `voices --json` can say under what terms the speech a user exports was made.
+    license: str = ""
+
+
+@functools.cache
+def installed_version(distribution: str) -> str:
+    """An installed distribution's version, part of the narration cache keys.
+
+    Read from the name of its `.dist-info` directory (`piper_tts-1.8.0.dist-info`, as every
+    wheel install names it) when that is found: importing importlib.metadata alone takes 60 ms,
+    on the path to a cold start's first words.
+    """
+    prefix, suffix = distribution.replace("-", "_").lower() + "-", ".dist-info"
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.lower().startswith(prefix) and name.endswith(suffix):
+                return name[len(prefix) : -len(suffix)]
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
