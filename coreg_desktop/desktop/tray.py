@@ -14,19 +14,17 @@ small state file rather than in the settings: they are not choices anyone needs 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QRect, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from coreg_desktop import files, paths
 from coreg_desktop.audio.mixer import Transport
 from coreg_desktop.constants import QUICK_RESET_ID
 from coreg_desktop.desktop.desktop_entry import ICON_SVG, asset_path
+from coreg_desktop.flags import OnceFlags
 from coreg_desktop.practice.timeline import format_clock
 from coreg_desktop.settings import TRAY_OPENS_WINDOW, Settings
 from coreg_desktop.ui.bridge import PlayerBridge
@@ -63,39 +61,6 @@ def tooltip_text(title: str | None, remaining: float | None, paused: bool = Fals
         return IDLE_TOOLTIP
     left = f"{format_clock(remaining)} left"
     return f"{title} \u2014 {'paused, ' if paused else ''}{left}"
-
-
-class OnceFlags:
-    """Remembers which one-time notices were shown, in a small JSON file in the state folder."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or paths.state_dir() / "notices.json"
-
-    def _load(self) -> dict[str, bool]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): bool(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-    def seen(self, key: str) -> bool:
-        return self._load().get(key, False)
-
-    def mark(self, key: str) -> None:
-        data = self._load()
-        data[key] = True
-        try:
-            text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-            files.atomic_write(self.path, text.encode("utf-8"))
-        except OSError as exc:  # worst case the notice shows again next time
-            log.warning("Could not remember a shown notice in %s: %s", self.path, exc)
-
-    def first_time(self, key: str) -> bool:
-        """True exactly once per key (and marks it)."""
-        if self.seen(key):
-            return False
-        self.mark(key)
-        return True
 
 
 class Tray(QObject):

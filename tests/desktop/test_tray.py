@@ -20,10 +20,10 @@ from coreg_desktop.desktop.tray import (
     FLAG_HIDDEN_NOTICE,
     FLAG_NO_TRAY_NOTICE,
     IDLE_TOOLTIP,
-    OnceFlags,
     Tray,
     tooltip_text,
 )
+from coreg_desktop.flags import OnceFlags
 from coreg_desktop.settings import Settings
 from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.compact import CompactWindow
@@ -76,20 +76,6 @@ def test_tooltip_reads_like_a_sentence() -> None:
     assert tooltip_text("Quick Reset", 192.0) == "Quick Reset \u2014 3:12 left"
     assert tooltip_text("Quick Reset", 191.2) == "Quick Reset \u2014 3:12 left"  # rounds up
     assert tooltip_text("Stay Safe", 5.0, paused=True) == "Stay Safe \u2014 paused, 0:05 left"
-
-
-def test_once_flags_are_once_across_runs(tmp_path: Path) -> None:
-    path = tmp_path / "deep" / "notices.json"
-    first = OnceFlags(path)
-    assert first.first_time("a") is True
-    assert first.first_time("a") is False
-    assert OnceFlags(path).first_time("a") is False  # a new run remembers
-    assert OnceFlags(path).first_time("b") is True
-    path.write_text("{not json")
-    assert OnceFlags(path).seen("a") is False  # a damaged file costs a repeat notice, no crash
-
-
-# ----------------------------------------------------------------------------- the menu
 
 
 def test_menu_has_the_promised_items(tray: Tray, bridge: PlayerBridge) -> None:
