@@ -130,7 +130,7 @@ class PracticeCard(QFrame):
         set_role(self, "card")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_Hover)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.setAccessibleName(f"{practice.title}, {length_spoken(practice)}")
         self.setAccessibleDescription((practice.summary or "") + " Press Enter to play.")
         self.setToolTip("Double-click or press Enter to begin")
@@ -270,6 +270,11 @@ class LibraryView(QWidget):
         col.addWidget(self.title)
         col.addWidget(self.subtitle)
         col.addSpacing(round(m * 0.4))
+        # A card above the practices (the first-run voice choice), when there is one.
+        self.top_slot = QVBoxLayout()
+        self.top_slot.setContentsMargins(0, 0, 0, round(m * 0.3))
+        col.addLayout(self.top_slot)
+        self.top_card: QWidget | None = None
 
         self.filter_row = QWidget(self.column)
         self.filter_row.setAccessibleName("Filter practices by tag")
@@ -314,6 +319,17 @@ class LibraryView(QWidget):
         self.set_library(library)
 
     # ------------------------------------------------------------------ content
+
+    def show_top_card(self, card: QWidget | None) -> None:
+        """Put `card` above the practices (None removes the one there)."""
+        if self.top_card is not None:
+            self.top_slot.removeWidget(self.top_card)
+            self.top_card.deleteLater()
+        self.top_card = card
+        if card is not None:
+            card.setParent(self.column)
+            self.top_slot.addWidget(card)
+            card.show()
 
     def set_library(self, library: Library) -> None:
         """Rebuild chips and cards (the user may have added a practice file)."""

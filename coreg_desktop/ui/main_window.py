@@ -10,6 +10,7 @@ deliberate act (Ctrl+Q or the tray's Quit), which the app handles through `quitR
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -42,6 +43,7 @@ from coreg_desktop.ui.library_view import LibraryView
 from coreg_desktop.ui.player_view import PlayerView
 from coreg_desktop.ui.settings_dialog import SettingsDialog
 from coreg_desktop.ui.theme import set_role
+from coreg_desktop.ui.voice_card import VoiceChoiceCard
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         #: Voices for the settings dialog; None lets the dialog list them when it opens.
         self.voices: list[VoiceInfo] | None = None
         self.settings_dialog: SettingsDialog | None = None
+        self.voice_card: VoiceChoiceCard | None = None
         self.crisis_dialog: CrisisDialog | None = None
         self._quitting = False
 
@@ -322,6 +325,37 @@ class MainWindow(QMainWindow):
             self._quitting = False  # a quit that was cancelled must not disarm close-to-tray
 
     # ------------------------------------------------------------------ notices and dialogs
+
+    def offer_voice_choice(
+        self, voices: list[VoiceInfo], on_done: Callable[[], None] | None = None
+    ) -> VoiceChoiceCard:
+        """Show the first-run "Choose a voice" card in the library; `on_done` is called once it
+        has been answered (a voice chosen, or dismissed), so it is not offered again."""
+        card = VoiceChoiceCard(voices)
+        card.previewRequested.connect(self.bridge.preview)
+
+        def done() -> None:
+            self.library_view.show_top_card(None)
+            if on_done is not None:
+                on_done()
+
+        def chosen(voice_id: str) -> None:
+            name = next((v.name for v in voices if v.id == voice_id), voice_id)
+            try:
+                self.settings.set("voice", voice_id)
+                self.settings.save()
+            except (OSError, ValueError) as exc:
+                log.warning("Could not save the chosen voice: %s", exc)
+                self.show_notice("Coreg could not save the voice you chose; try Settings.")
+                return
+            self.show_notice(f"{name} will guide your practices. Settings can change it.")
+            done()
+
+        card.chosen.connect(chosen)
+        card.dismissed.connect(done)
+        self.library_view.show_top_card(card)
+        self.voice_card = card
+        return card
 
     def show_notice(self, text: str) -> None:
         self.banner_label.setText(text)

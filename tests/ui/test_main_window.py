@@ -6,7 +6,11 @@ NullOutput, so "playing" and "paused" are the transport's own states, not mocks.
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import shiboken6
@@ -16,7 +20,9 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot, SignalBlocker
 
 from coreg_desktop.audio.mixer import Transport
+from coreg_desktop.core import PREVIEW_ID
 from coreg_desktop.settings import Settings
+from coreg_desktop.tts.base import VoiceInfo
 from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.crisis import CRISIS_TEXT, CrisisDialog
 from coreg_desktop.ui.main_window import NO_TRAY_NOTICE, MainWindow
@@ -34,6 +40,7 @@ from coreg_desktop.ui.theme import (
 from ..qtkit import contrast, layout_problems, unnamed_controls
 
 SIGNAL_TIMEOUT_MS = 10_000
+SHOTS = Path(os.environ.get("COREG_SHOTS", tempfile.gettempdir()))
 
 
 @pytest.fixture
@@ -361,3 +368,44 @@ def test_the_theme_keeps_following_the_system_font(
         assert f"font-size: {bigger.pointSizeF() * 1.75:.1f}pt" in qapp.styleSheet()
     finally:
         shiboken6.delete(keepers[0])  # later tests set fonts of their own
+
+
+# ------------------------------------------------------------------------------ voice card
+
+CARD_VOICES = [
+    VoiceInfo("en_US-joe-medium", "piper", "Joe (US English, bundled)", "en_US", True,
+              "Piper neural voice, included with Coreg", "MIT"),
+    VoiceInfo("system", "system", "Your system's voice", "en", True, "espeak-ng", "GPL-3.0"),
+]
+
+
+def test_the_voice_card_previews_and_a_choice_is_saved_once(
+    qtbot: QtBot, window: MainWindow, settings: Settings, bridge: PlayerBridge
+) -> None:
+    answered: list[bool] = []
+    card = window.offer_voice_choice(CARD_VOICES, on_done=lambda: answered.append(True))
+    qtbot.waitUntil(card.isVisible)
+    assert window.library_view.top_card is card
+    qtbot.waitUntil(lambda: layout_problems(window) == [])
+    assert unnamed_controls(card) == []
+    window.grab().save(str(SHOTS / "library-voice-card.png"))
+    qtbot.mouseClick(card.preview_buttons["en_US-joe-medium"], Qt.MouseButton.LeftButton)
+    session = bridge.player.session
+    assert session is not None and session.id == PREVIEW_ID
+    assert window.stack.currentWidget() is window.library_view  # the library stays in view
+    qtbot.mouseClick(card.choose_buttons["en_US-joe-medium"], Qt.MouseButton.LeftButton)
+    assert settings.text("voice") == "en_US-joe-medium"
+    assert json.loads(settings.path.read_text())["voice"] == "en_US-joe-medium"
+    assert answered == [True]
+    assert window.library_view.top_card is None
+    assert "Joe (US English, bundled) will guide your practices" in window.banner_label.text()
+    session.stop(fade_s=0.1)
+
+
+def test_the_voice_card_can_be_dismissed(qtbot: QtBot, window: MainWindow,
+                                         settings: Settings) -> None:
+    answered: list[bool] = []
+    card = window.offer_voice_choice(CARD_VOICES, on_done=lambda: answered.append(True))
+    qtbot.mouseClick(card.dismiss_button, Qt.MouseButton.LeftButton)
+    assert answered == [True] and window.library_view.top_card is None
+    assert settings.text("voice") == ""
