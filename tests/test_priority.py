@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +22,8 @@ from coreg_desktop.tts.cache import ClipCache
 from coreg_desktop.tts.narrator import Narrator
 
 
-def in_a_thread(work: object) -> object:
-    result: list[object] = []
-    assert callable(work)
+def in_a_thread(work: Callable[[], int]) -> int:
+    result: list[int] = []
     thread = threading.Thread(target=lambda: result.append(work()))
     thread.start()
     thread.join()

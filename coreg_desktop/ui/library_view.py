@@ -243,6 +243,7 @@ class LibraryView(QWidget):
         self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.scroll_area.setAccessibleName("Practices")
+        self.scroll_area.verticalScrollBar().setAccessibleName("Scroll the practices")
         contents = QWidget()
         contents.setObjectName("scrollContents")
         self.scroll_area.setWidget(contents)
