@@ -15,10 +15,11 @@ Decoding is deterministic (beam search at temperature 0 with no fallback, Englis
 skipping of "no speech" windows, no conditioning on earlier text), so the same clip always gives
 the same transcript, and a line the voice garbled is reported rather than smoothed over.
 
-Comparison works on `normalise`d words: lower case, accents folded ("Zoë" = "Zoe"), punctuation
-and apostrophes dropped ("it's" = "its"), hyphens split, digits spelled out ("4" = "four"), and a
-short table of spellings that sound the same (`SAME_SOUND`), because a recogniser can hear a
-word but not how the script happens to spell it.
+Comparison works on `normalise`d words: lower case, accents folded ("Zoë" = "Zoe"),
+contractions spelled out ("it's" = "it is", "we're" = "we are"), other apostrophes and
+punctuation dropped, hyphens split, digits spelled out ("4" = "four"), and a short table of
+spellings that sound the same (`SAME_SOUND`), because a recogniser can hear a word but not how
+the script happens to spell it.
 
     from tests.asr import transcribe, word_error_rate, missing_words
     heard = transcribe(clip, 48_000)
@@ -303,17 +304,38 @@ def fold_accents(text: str) -> str:
 
 
 def normalise(text: str) -> list[str]:
-    """The words of `text` as compared: folded, unpunctuated, digits spelled, same-sound merged."""
+    """The words of `text` as compared: folded, contractions and digits spelled out, unpunctuated,
+    same-sound spellings merged."""
     folded = fold_accents(unicodedata.normalize("NFKC", text).casefold())
     folded = folded.translate(_APOSTROPHES).replace("&", " and ")
     folded = _NUMBER.sub(_spell_number, folded)
     words: list[str] = []
     for raw in _NON_WORD.sub(" ", folded).split():
-        word = raw.replace("'", "")
-        if not word:
-            continue
-        words.extend(SAME_SOUND.get(word, (word,)))
+        for part in _expand(raw.strip("'")):
+            word = part.replace("'", "")
+            if word:
+                words.extend(SAME_SOUND.get(word, (word,)))
     return words
+
+
+#: 's after these is "is" (or "us"); after anything else it is a possessive and stays.
+_IS_AFTER = {"it", "that", "there", "here", "what", "who", "he", "she", "where", "how"}
+_WHOLE = {"let's": ("let", "us"), "won't": ("will", "not"), "can't": ("can", "not"),
+          "shan't": ("shall", "not"), "cannot": ("can", "not"), "i'm": ("i", "am")}
+_ENDINGS = (("n't", "not"), ("'re", "are"), ("'ll", "will"), ("'ve", "have"), ("'d", "would"))
+
+
+def _expand(word: str) -> tuple[str, ...]:
+    """Contractions spelled out, so "we're" and "we are" compare equal (the recogniser writes
+    either for the same sound)."""
+    if word in _WHOLE:
+        return _WHOLE[word]
+    for ending, full in _ENDINGS:
+        if word.endswith(ending) and len(word) > len(ending):
+            return (word[: -len(ending)], full)
+    if word.endswith("'s") and word[:-2] in _IS_AFTER:
+        return (word[:-2], "is")
+    return (word,)
 
 
 @dataclass(frozen=True)
