@@ -84,8 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ambient", action="store_true", help="leave the ambience out")
     p.add_argument("--voice", metavar="V", help="narration voice (see `voices`)")
 
-    p = sub.add_parser("voices", help="list the narration voices")
+    p = sub.add_parser("voices", help="list the narration voices, or import a Piper voice")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    voices = p.add_subparsers(dest="voices_command", parser_class=_Parser, metavar="{import}")
+    q = voices.add_parser("import", help="copy a Piper voice (FILE.onnx and FILE.onnx.json) "
+                          "into Coreg after checking that it speaks")
+    q.add_argument("file", type=Path, metavar="FILE.onnx")
 
     sub.add_parser("doctor", help="check sound devices, voices and storage")
 
@@ -364,8 +368,16 @@ class _Progress:
 
 
 def cmd_voices(args: argparse.Namespace) -> int:
-    from coreg_desktop.tts import list_voices
+    from coreg_desktop.tts import VoiceImportError, import_piper_voice, list_voices
 
+    if getattr(args, "voices_command", None) == "import":
+        try:
+            info = import_piper_voice(args.file)
+        except VoiceImportError as exc:
+            raise BadInput(str(exc)) from exc
+        print(f"Imported {info.id} ({info.name}); use it with --voice {info.id} "
+              f"or `coreg-desktop config set voice {info.id}`")
+        return EXIT_OK
     voices = list_voices()
     if args.json:
         print(json.dumps([v.__dict__ for v in voices], indent=2))

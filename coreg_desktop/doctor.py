@@ -51,21 +51,32 @@ def audio_lines() -> list[str]:
 
 
 def voice_lines() -> list[str]:
-    from coreg_desktop.tts import list_voices
+    from coreg_desktop.tts import kokoro, list_voices
 
+    # The thorough Kokoro check first (it re-hashes the joined model), so the list below
+    # already knows whether its voices can speak.
+    kokoro_problem = kokoro.verify_model()
     voices = list_voices()
     usable = [v for v in voices if v.available]
-    if not usable:
-        return ["Voices: none found. Practices still run, with captions and soft tones."]
-    lines = [f"Voices: {len(usable)} available."]
-    # Piper voices one by one; the system's (espeak-ng alone has over a hundred) as a count,
-    # naming only the English ones: `coreg-desktop voices` lists them all.
+    lines = (
+        [f"Voices: {len(usable)} available."]
+        if usable
+        else ["Voices: none found. Practices still run, with captions and soft tones."]
+    )
+    # Piper and Kokoro voices one by one; the system's (espeak-ng alone has over a hundred) as
+    # a count, naming only the English ones: `coreg-desktop voices` lists them all.
     system = [v for v in usable if v.engine == "system"]
     for v in voices:
         if v.available and v.engine == "system":
             continue
-        state = "" if v.available else f"  (not available: {v.detail})"
+        if v.engine == kokoro.ENGINE and kokoro_problem is not None:
+            state = "  (not available, see below)"
+        else:
+            state = "" if v.available else f"  (not available: {v.detail})"
         lines.append(f"  - {v.id} ({v.engine}, {v.language}){state}")
+    if kokoro_problem is not None:
+        lines.append(f"  Kokoro is unavailable: {kokoro_problem}.")
+        lines.append("    Coreg speaks with the Piper voice instead.")
     if system:
         english = [v.id for v in system if v.language.lower().startswith("en")]
         named = f"; English: {', '.join(english[:6])}" if english else ""

@@ -103,10 +103,17 @@ def system_voices(refresh: bool = False) -> list[VoiceInfo]:
                     language=str(languages[0]) if languages else "",
                     available=True,
                     detail=f"system voice via pyttsx3 ({item.get('driver', 'default driver')})",
+                    license=_license_of(str(item.get("driver", ""))),
                 )
             )
         _voices_cache = voices
         return list(voices)
+
+
+def _license_of(driver: str) -> str:
+    """espeak-ng (the Linux driver) is GPL-3.0-or-later; SAPI5 and NSSpeech voices come with
+    the operating system under its terms, which have no SPDX name."""
+    return "GPL-3.0-or-later" if driver.startswith("espeak") else "LicenseRef-operating-system"
 
 
 def pyttsx3_version() -> str:
