@@ -52,6 +52,9 @@ WORKERS_JOIN_S = 10.0
 #: Coreg's worker threads are named like this; the audio ones end with the stream.
 WORKER_PREFIX = "coreg-"
 LONG_LIVED_THREADS = {"coreg-audio-watchdog", "coreg-null-output", "coreg-events"}
+#: The first-run voice choice is offered until it is answered, once; this many voices in it.
+FLAG_VOICE_CARD = "voice-choice-card"
+FEATURED_VOICES = 3
 #: A settings file saved by another process is read this long after the last change to it (an
 #: atomic save is a create and a rename; a burst of `config set` is read once).
 SETTINGS_SETTLE_MS = 150
@@ -192,11 +195,30 @@ class Coreg:
                 log.warning("Could not refresh the start-at-login entry: %s", exc)
         for problem in self.settings.problems:
             self._notice(problem)
+        self.offer_voice_choice()
         self.watch_settings()
         self.warm_up()
         if request.action not in ("show", "ping"):
             # After the event loop starts, so a window shown above is painted first.
             QTimer.singleShot(0, lambda: self.handle(request))
+
+    def offer_voice_choice(self) -> None:
+        """On a first run, invite the listener to choose a voice by ear (once, ever).
+
+        Only for someone who has not chosen a voice; the featured voices are the neural ones
+        found without starting a child process, so the window appears as fast as ever.
+        """
+        from coreg_desktop.tts import DEFAULT_VOICE_ID, neural_voices
+
+        if self.settings.text("voice") or self.tray.flags.seen(FLAG_VOICE_CARD):
+            return
+        voices = sorted(neural_voices(), key=lambda v: v.id != DEFAULT_VOICE_ID)  # default first
+        featured = [v for v in voices if v.available][:FEATURED_VOICES]
+        if len(featured) < 2:
+            return  # nothing to choose between
+        self.main_window.offer_voice_choice(
+            featured, on_done=lambda: self.tray.flags.mark(FLAG_VOICE_CARD)
+        )
 
     def warm_up(self) -> None:
         """Open the stream and prepare the narration on worker threads, the quick reset first."""

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtDBus import QDBusConnection
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -227,3 +228,22 @@ def test_module_import_stays_light() -> None:
                          check=True).stdout.strip()
     assert out == "[]"
     assert app_module.READY_MESSAGE
+
+
+def test_a_first_run_offers_the_voice_choice_until_it_is_answered(
+    qtbot: QtBot, coreg: Coreg
+) -> None:
+    from coreg_desktop.tts import DEFAULT_VOICE_ID
+
+    coreg.start(Request("show"), minimized=False)
+    card = coreg.main_window.voice_card
+    assert card is not None and coreg.main_window.library_view.top_card is card
+    ids = list(card.choose_buttons)
+    assert ids[0] == DEFAULT_VOICE_ID and len(ids) >= 2
+    assert any(i.startswith("kokoro:") for i in ids)
+    qtbot.mouseClick(card.dismiss_button, Qt.MouseButton.LeftButton)
+    assert coreg.main_window.library_view.top_card is None
+    assert coreg.tray.flags.seen(app_module.FLAG_VOICE_CARD)
+    coreg.main_window.voice_card = None
+    coreg.offer_voice_choice()  # a later start: answered once is enough
+    assert coreg.main_window.voice_card is None
