@@ -327,7 +327,7 @@ def report(
 ) -> None:
     practices = list(lines)
     head = f"{'voice':<20} {'lines':>5} {'words':>6} {'WER':>6} {'missed':>6}"
-    head += "".join(f" {p[:14]:>14}" for p in practices)
+    head += "".join(f" {p:>{max(15, len(p))}}" for p in practices)
     head += f" {'MOS':>5}  {'synth s':>7} {'asr s':>6} {'mos s':>6} {'audio s':>7}"
     print()
     print("Intelligibility (word error rate of Whisper base against the script, aggregated over")
@@ -340,7 +340,7 @@ def report(
         missed = sum(len(x.missing) for x in r.lines.values())
         words = sum(x.words for x in r.lines.values())
         row = f"{r.voice:<20} {len(r.lines):>5} {words:>6} {r.wer():>6.1%} {missed:>6}"
-        row += "".join(f" {r.wer(lines[p]):>14.1%}" for p in practices)
+        row += "".join(f" {r.wer(lines[p]):>{max(15, len(p))}.1%}" for p in practices)
         mos = r.median_mos()
         row += f" {mos:>5.2f}" if mos is not None else f" {'-':>5}"
         row += f"  {r.synth_s:>7.1f} {r.asr_s:>6.1f} {r.mos_s:>6.1f} {r.audio_s:>7.1f}"
@@ -427,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     texts = list(dict.fromkeys(t for practice in lines.values() for t in practice))
     print(
         f"\n{len(texts)} distinct lines in {len(lines)} practices "
-        f"({sum(len(t.split()) for t in texts)} words); Whisper loaded in {asr_load_s:.2f} s; "
+        f"({sum(len(asr.normalise(t)) for t in texts)} words as compared); "
+        f"Whisper loaded in {asr_load_s:.2f} s; "
         f"cache {root}"
     )
     progress = _progress(sys.stderr.isatty())

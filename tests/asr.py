@@ -16,10 +16,11 @@ skipping of "no speech" windows, no conditioning on earlier text), so the same c
 the same transcript, and a line the voice garbled is reported rather than smoothed over.
 
 Comparison works on `normalise`d words: lower case, accents folded ("Zoë" = "Zoe"),
-contractions spelled out ("it's" = "it is", "we're" = "we are"), other apostrophes and
-punctuation dropped, hyphens split, digits spelled out ("4" = "four"), and a short table of
-spellings that sound the same (`SAME_SOUND`), because a recogniser can hear a word but not how
-the script happens to spell it.
+apostrophes and punctuation dropped, hyphens split, digits spelled out ("4" = "four"), spelled-out
+pairs joined as their contraction ("we are" = "we're" → "were", `JOINED`), and homophones and
+name spellings merged ("their" = "they're" = "there", "Zoey" = "Zoë", `SAME_SOUND`), because a
+recogniser hears a word but cannot know how the script happens to spell it. The normalised
+words are comparison keys, so a missed "their" is reported as "there".
 
     from tests.asr import transcribe, word_error_rate, missing_words
     heard = transcribe(clip, 48_000)
@@ -214,18 +215,43 @@ def transcribe(audio: np.ndarray, sample_rate: int) -> str:
 
 # --------------------------------------------------------------------------- comparing words
 
-#: Spellings a recogniser cannot tell apart by ear, mapped to one form (applied to both sides).
-#: Only spellings of the same sound belong here, never a word the voice got wrong.
-SAME_SOUND: dict[str, tuple[str, ...]] = {
-    "ok": ("okay",),
-    "alright": ("all", "right"),
-    "colour": ("color",),
-    "grey": ("gray",),
+#: Spellings a recogniser cannot tell apart by ear, mapped to one form (applied to both sides,
+#: after contractions are joined). Only spellings of one sound belong here, never a word the
+#: voice got wrong.
+SAME_SOUND: dict[str, str] = {
+    "ok": "okay",
+    "colour": "color",
+    "grey": "gray",
+    # Homophones: "their breathing" and "they're breathing" are one sound.
+    "their": "there",
+    "theyre": "there",
+    "theirs": "theres",
+    "youre": "your",
     # Names: the script's spelling, as Whisper base writes the sound.
-    "zoey": ("zoe",),  # Zoë (after folding the accent)
-    "zoie": ("zoe",),
-    "anna": ("ana",),  # Ana, said as Piper says it
+    "zoey": "zoe",  # Zoë (after folding the accent)
+    "zoie": "zoe",
+    "anna": "ana",  # Ana, said as Piper says it
 }
+
+#: Word pairs a recogniser may write either spelled out or contracted ("we are" / "we're"),
+#: joined into the contracted form without its apostrophe, which is how a contraction is kept.
+JOINED: dict[tuple[str, str], str] = {
+    **{(w, "is"): w + "s" for w in ("it", "that", "there", "here", "what", "who", "she", "he")},
+    **{(w, "are"): w + "re" for w in ("you", "they")},
+    ("we", "are"): "were",
+    **{(w, "will"): w + "ll" for w in ("i", "you", "we", "it", "they", "that")},
+    **{(w, "would"): w + "d" for w in ("i", "you", "we", "they")},
+    **{(w, "have"): w + "ve" for w in ("i", "you", "we", "they")},
+    **{(w, "not"): w + "nt" for w in ("do", "does", "did", "is", "are", "was", "would", "could")},
+    **{(w, "not"): w + "nt" for w in ("should", "has", "have", "had", "need")},
+    ("will", "not"): "wont",
+    ("can", "not"): "cant",
+    ("i", "am"): "im",
+    ("let", "us"): "lets",
+    ("may", "be"): "maybe",
+    ("all", "right"): "alright",
+}
+_SINGLE_FORMS = {"cannot": "cant"}
 
 _LETTERS = str.maketrans(
     {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
@@ -304,38 +330,24 @@ def fold_accents(text: str) -> str:
 
 
 def normalise(text: str) -> list[str]:
-    """The words of `text` as compared: folded, contractions and digits spelled out, unpunctuated,
-    same-sound spellings merged."""
+    """The words of `text` as compared: folded, unpunctuated, digits spelled out, contractions
+    and their spelled-out pairs made one, same-sound spellings merged."""
     folded = fold_accents(unicodedata.normalize("NFKC", text).casefold())
     folded = folded.translate(_APOSTROPHES).replace("&", " and ")
     folded = _NUMBER.sub(_spell_number, folded)
+    tokens = [w.replace("'", "") for w in _NON_WORD.sub(" ", folded).split()]
+    tokens = [_SINGLE_FORMS.get(w, w) for w in tokens if w]
     words: list[str] = []
-    for raw in _NON_WORD.sub(" ", folded).split():
-        for part in _expand(raw.strip("'")):
-            word = part.replace("'", "")
-            if word:
-                words.extend(SAME_SOUND.get(word, (word,)))
-    return words
-
-
-#: 's after these is "is" (or "us"); after anything else it is a possessive and stays.
-_IS_AFTER = {"it", "that", "there", "here", "what", "who", "he", "she", "where", "how"}
-_WHOLE = {"let's": ("let", "us"), "won't": ("will", "not"), "can't": ("can", "not"),
-          "shan't": ("shall", "not"), "cannot": ("can", "not"), "i'm": ("i", "am")}
-_ENDINGS = (("n't", "not"), ("'re", "are"), ("'ll", "will"), ("'ve", "have"), ("'d", "would"))
-
-
-def _expand(word: str) -> tuple[str, ...]:
-    """Contractions spelled out, so "we're" and "we are" compare equal (the recogniser writes
-    either for the same sound)."""
-    if word in _WHOLE:
-        return _WHOLE[word]
-    for ending, full in _ENDINGS:
-        if word.endswith(ending) and len(word) > len(ending):
-            return (word[: -len(ending)], full)
-    if word.endswith("'s") and word[:-2] in _IS_AFTER:
-        return (word[:-2], "is")
-    return (word,)
+    i = 0
+    while i < len(tokens):
+        pair = (tokens[i], tokens[i + 1]) if i + 1 < len(tokens) else None
+        if pair in JOINED:
+            words.append(JOINED[pair])
+            i += 2
+        else:
+            words.append(tokens[i])
+            i += 1
+    return [SAME_SOUND.get(w, w) for w in words]
 
 
 @dataclass(frozen=True)
