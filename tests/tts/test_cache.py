@@ -192,3 +192,20 @@ def test_corrupt_cached_clip_is_resynthesized(piper: PiperSynthesizer, tmp_path:
     assert synth.calls == 2
     assert float(np.max(np.abs(clip))) > 0.1
     assert narrator.cache.get(narrator.key(text)) is not None
+
+
+def test_removing_the_whole_cache_while_running_only_costs_new_synthesis(
+    piper: PiperSynthesizer, tmp_path: Path
+) -> None:
+    """`rm -rf ~/.cache/coreg-desktop` while the app runs: lines are simply made again."""
+    import shutil
+
+    folder = tmp_path / "cache" / "narration"
+    synth = CountingSynth(piper)
+    narrator = Narrator(synth, ClipCache(folder))
+    first = narrator.clip("Steady now.")
+    shutil.rmtree(tmp_path / "cache")
+    assert not narrator.cached("Steady now.")
+    again = narrator.clip("Steady now.")
+    assert synth.calls == 2 and len(again) > 0 and len(first) > 0
+    assert narrator.cached("Steady now.") and folder.is_dir()
