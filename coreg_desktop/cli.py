@@ -290,6 +290,10 @@ def cmd_play(args: argparse.Namespace) -> int:
             progress.done()
     finally:
         signal.signal(signal.SIGINT, previous)
+        output = player.output
+        # For the log (and the benchmarks): a gap in the sound is a fault worth a line.
+        log.info("Played %s on %s: %d output underflows, %d recoveries", practice.id,
+                 output.device_name, output.underflows, output.recoveries)
         core.close()
     if ended and ended[0].reason is EndReason.FAILED:
         return EXIT_BUG
