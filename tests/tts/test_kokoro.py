@@ -509,3 +509,24 @@ def test_a_failed_copy_leaves_no_half_voice(
     with pytest.raises(tts.VoiceImportError, match="No space left"):
         tts.import_piper_voice(model)
     assert not list(tts.piper_voices_dir().iterdir())
+
+
+def test_switching_engine_never_changes_the_loudness(heart: KokoroSynthesizer,
+                                                     tmp_path: Path) -> None:
+    """The same lines through Kokoro (both voices) and Piper come out at one loudness, measured
+    with the BS.1770 meter, so the voice never jumps between sentences or voices."""
+    from coreg_desktop.constants import SAMPLE_RATE
+    from coreg_desktop.tts.loudness import integrated_loudness
+    from coreg_desktop.tts.narrator import TARGET_LUFS
+
+    lines = [LINE, "Rest.", "Breathe in, slowly. And out, all the way."]
+    synths = [heart, KokoroSynthesizer("am_michael"), PiperSynthesizer()]
+    levels: dict[str, list[float]] = {}
+    for synth in synths:
+        narrator = Narrator(synth, ClipCache(tmp_path / synth.voice))
+        levels[synth.voice] = [integrated_loudness(narrator.clip(t), SAMPLE_RATE) for t in lines]
+    every = [level for values in levels.values() for level in values]
+    assert all(abs(level - TARGET_LUFS) <= 1.0 for level in every), levels
+    for i in range(len(lines)):
+        at_line = [values[i] for values in levels.values()]
+        assert max(at_line) - min(at_line) <= 1.0, (lines[i], levels)
