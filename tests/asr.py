@@ -13,7 +13,12 @@ opens no socket.
 
 Decoding is deterministic (beam search at temperature 0 with no fallback, English, no VAD, no
 skipping of "no speech" windows, no conditioning on earlier text), so the same clip always gives
-the same transcript, and a line the voice garbled is reported rather than smoothed over.
+the same transcript, and a line the voice garbled is reported rather than smoothed over. (Piper
+samples noise into every render, so two renders of one line are not the same clip.)
+
+Whisper base is small, and some errors are its own: every voice's "calm" comes back as "comm",
+and pure silence as "you.". Compare voices with each other, measured in the same run, rather
+than against zero.
 
 Comparison works on `normalise`d words: lower case, accents folded ("Zoë" = "Zoe"),
 apostrophes and punctuation dropped, hyphens split, digits spelled out ("4" = "four"), spelled-out
@@ -74,7 +79,9 @@ DECODE_OPTIONS: dict[str, Any] = {
     "initial_prompt": None,  # no hints: a prompt with the script would hear what it expects
     "vad_filter": False,
     "no_speech_threshold": None,  # never drop a window as "no speech"
-    "without_timestamps": True,
+    # Timestamp mode: after each segment the decoder goes on from where it ended. Without it,
+    # Whisper can close the window after the first sentence and drop the rest of the line.
+    "without_timestamps": False,
     "word_timestamps": False,
 }
 
@@ -235,12 +242,12 @@ SAME_SOUND: dict[str, str] = {
 
 #: Word pairs a recogniser may write either spelled out or contracted ("we are" / "we're"),
 #: joined into the contracted form without its apostrophe, which is how a contraction is kept.
+#: ("you'd" stays apart from "you would": "you would have told" must not become "youd have".)
 JOINED: dict[tuple[str, str], str] = {
     **{(w, "is"): w + "s" for w in ("it", "that", "there", "here", "what", "who", "she", "he")},
     **{(w, "are"): w + "re" for w in ("you", "they")},
     ("we", "are"): "were",
     **{(w, "will"): w + "ll" for w in ("i", "you", "we", "it", "they", "that")},
-    **{(w, "would"): w + "d" for w in ("i", "you", "we", "they")},
     **{(w, "have"): w + "ve" for w in ("i", "you", "we", "they")},
     **{(w, "not"): w + "nt" for w in ("do", "does", "did", "is", "are", "was", "would", "could")},
     **{(w, "not"): w + "nt" for w in ("should", "has", "have", "had", "need")},
@@ -250,6 +257,12 @@ JOINED: dict[tuple[str, str], str] = {
     ("let", "us"): "lets",
     ("may", "be"): "maybe",
     ("all", "right"): "alright",
+    # Compounds a recogniser may write in two words.
+    ("what", "ever"): "whatever",
+    ("which", "ever"): "whichever",
+    ("when", "ever"): "whenever",
+    ("any", "one"): "anyone",
+    ("some", "one"): "someone",
 }
 _SINGLE_FORMS = {"cannot": "cant"}
 
