@@ -122,13 +122,17 @@ PHONEME_OVERRIDES: dict[str, str] = {
 
 # --- tuning of the runtime ----------------------------------------------------------------------
 
-#: Two intra-op threads: on a two-core machine they cut the real-time factor by about a third
-#: against one thread (figures in the module's issue note), and synthesis runs well ahead of the
-#: playhead, so the second core is borrowed only between lines.
+#: Two intra-op threads: on this two-core machine they cut the real-time factor from about 0.67
+#: (one thread) to about 0.41, and synthesis runs ahead of the playhead, so the second core is
+#: borrowed only while a line is made. (Both threads run at the synthesis priority, see
+#: `_build_session`; when another process holds a core at normal priority, the parallel
+#: kernels wait for the starved worker and two threads fall behind one.)
 INTRA_OP_THREADS = 2
-#: ONNX graph optimisation level: "basic" folds constants and removes no-ops. The extended and
-#: full levels add fused kernels that ran this int8 model barely faster and took longer to load.
-GRAPH_OPTIMIZATION = "basic"
+#: ONNX graph optimisation: none. Measured interleaved, ten fresh processes each, "basic" loaded
+#: in 0.53 s against 0.43 s without and made speech only 2 % faster (real-time factor 0.414
+#: against 0.424, inside the run-to-run spread); "all" took 0.9 s to load for no gain. The load
+#: is on the path to a cold start's first words; a 2 % saving on later lines is not.
+GRAPH_OPTIMIZATION = "none"
 
 # --- state (one engine per process) -----------------------------------------------------------
 

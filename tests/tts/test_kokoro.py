@@ -520,7 +520,7 @@ def test_switching_engine_never_changes_the_loudness(heart: KokoroSynthesizer,
     from coreg_desktop.tts.narrator import TARGET_LUFS
 
     lines = [LINE, "Rest.", "Breathe in, slowly. And out, all the way."]
-    synths = [heart, KokoroSynthesizer("am_michael"), PiperSynthesizer()]
+    synths: list[tts.Synthesizer] = [heart, KokoroSynthesizer("am_michael"), PiperSynthesizer()]
     levels: dict[str, list[float]] = {}
     for synth in synths:
         narrator = Narrator(synth, ClipCache(tmp_path / synth.voice))
