@@ -153,13 +153,16 @@ def _ambience_choice(args: argparse.Namespace) -> str | None:
 
 
 def _check_voice(voice: str) -> None:
-    from coreg_desktop.tts import list_voices, piper_voices
+    from coreg_desktop.tts import list_voices, neural_voices
 
     if voice == "system" or voice.startswith("system:"):
         return
-    # Every system voice id starts with "system:", so only a Piper voice can match here; the
-    # system voices (a child process, ~0.6 s before the first word) are listed for the hint only.
-    if voice in {v.id for v in piper_voices()}:
+    # Every system voice id starts with "system:", so only a Piper or Kokoro voice can match
+    # here; the system voices (a child process, ~0.6 s before the first word) are listed for the
+    # hint only.
+    if voice in {v.id for v in neural_voices()} or voice.removeprefix("piper:") in {
+        v.id for v in neural_voices()
+    }:
         return
     close = difflib.get_close_matches(voice, [v.id for v in list_voices()], n=2)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

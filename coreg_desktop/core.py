@@ -46,6 +46,7 @@ NO_VOICE_NOTICE = (
 #: What a voice preview says: one calm line, with the listener's name when they gave one.
 PREVIEW_LINE = "It's okay, {name}. I'm right here with you."
 PREVIEW_ID = "voice-preview"
+KOKORO_PREFIX = "kokoro:"
 #: Settings the engine follows while running.
 VOICE_KEYS = ("voice", "rate")
 VOLUME_KEYS = ("volume.voice", "volume.ambience")
@@ -164,9 +165,22 @@ class Core:
         synth = make_synthesizer(voice)
         if synth is None:
             self._on_notice(NO_VOICE_NOTICE)
+        elif voice is not None and voice.startswith(KOKORO_PREFIX):
+            if synth.engine != "kokoro":
+                self._kokoro_fell_back(None)
+            else:
+                synth.on_fallback = self._kokoro_fell_back  # type: ignore[attr-defined]
         old = self._narrator
         cache = old.cache if old is not None else ClipCache(paths.narration_cache_dir())
         return Narrator(synth, cache, rate=self.settings.number("rate"))
+
+    def _kokoro_fell_back(self, problem: str | None) -> None:
+        """The chosen Kokoro voice cannot speak: one notice, saying why and who speaks instead."""
+        from coreg_desktop.tts import kokoro_problem
+
+        why = problem or kokoro_problem() or "it could not be loaded"
+        self._on_notice(f"The Kokoro voice is unavailable ({why}), so Piper's voice speaks "
+                        "instead. `coreg-desktop doctor` has the details.")
 
     @property
     def bank(self) -> SoundBank:

@@ -136,3 +136,21 @@ def test_after_a_long_quiet_the_voice_rests_and_a_cached_practice_still_plays(
         session.stop(fade_s=0.1)
     finally:
         core.close()
+
+
+def test_a_kokoro_voice_that_cannot_speak_is_said_once_and_piper_speaks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coreg_desktop.tts import kokoro
+
+    monkeypatch.setattr(kokoro, "check", lambda _voice=None: "part 3 of the model is missing")
+    monkeypatch.setattr(kokoro, "recorded_problem", lambda: None)
+    notices: list[str] = []
+    settings = Settings(path=tmp_path / "settings.json")
+    settings.set("voice", "kokoro:af_heart")
+    core = Core(settings, on_notice=notices.append)
+    assert core.narrator.available
+    synth = core.narrator._synth
+    assert synth is not None and synth.engine == "piper"
+    assert len(notices) == 1
+    assert "part 3 of the model is missing" in notices[0] and "Piper" in notices[0]

@@ -654,6 +654,9 @@ class KokoroSynthesizer:
         self._fallback_factory = fallback
         self._fallback: Synthesizer | None = None
         self._lock = threading.Lock()
+        #: Told (once, with the reason) when this voice has to speak through the fallback, so
+        #: the app can say so in a notice instead of only in the log.
+        self.on_fallback: Callable[[str], None] | None = None
 
     @property
     def fell_back(self) -> bool:
@@ -698,6 +701,11 @@ class KokoroSynthesizer:
                 raise SynthesisError(f"Kokoro is unavailable: {problem}")
             if first:
                 log.warning("Kokoro is unavailable (%s); using %s", problem, fallback.voice)
+            if self.on_fallback is not None:
+                try:
+                    self.on_fallback(problem)
+                except Exception:
+                    log.exception("The fallback notice failed")
             self._fallback = fallback
             self.engine = fallback.engine
             self.engine_version = fallback.engine_version

@@ -327,7 +327,9 @@ class Narrator:
             if hit is not None:
                 return hit
             audio = self.render(text)
-            self.cache.put(key, audio)
+            # Keyed again: a voice that fell back to another engine while making this line
+            # has changed its engine and version, and the clip is that engine's.
+            self.cache.put(self.key(text), audio)
             return audio
 
     def render(self, text: str) -> np.ndarray:
