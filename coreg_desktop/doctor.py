@@ -86,14 +86,23 @@ def voice_lines() -> list[str]:
     return lines
 
 
+def kokoro_model_dir() -> Path:
+    """Where the Kokoro model is joined from its PyPI parts (it is rebuilt if removed)."""
+    from coreg_desktop.tts.kokoro import model_path
+
+    return model_path().parent
+
+
 def storage_lines() -> list[str]:
     narration = paths.narration_cache_dir()
     ambience = paths.ambience_cache_dir()
+    voices = kokoro_model_dir()
     return [
         f"Your practices folder: {paths.user_practices_dir()}",
         f"Settings: {paths.config_dir()}",
         f"Narration cache: {narration} ({_human(_size(narration))})",
         f"Ambience cache: {ambience} ({_human(_size(ambience))})",
+        f"Voice model cache: {voices} ({_human(_size(voices))})",
         f"Log file: {paths.log_dir() / 'coreg-desktop.log'}",
     ]
 
