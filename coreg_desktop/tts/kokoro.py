@@ -118,6 +118,11 @@ MAX_SPEED = 2.0
 PHONEME_OVERRIDES: dict[str, str] = {
     "vagus": "vˈeɪɡəs",
     "coreg": "kˈoʊɹɛɡ",
+    # espeak drops the l ("kˈɑːm"), which the recogniser hears as "comm" and "commas"; with the
+    # l (a common American way to say it) the word is plain at a slow pace.
+    "calm": "kˈɑːlm",
+    "calmer": "kˈɑːlmɚ",
+    "calmly": "kˈɑːlmli",
 }
 
 # --- tuning of the runtime ----------------------------------------------------------------------
