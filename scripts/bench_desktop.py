@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Figures for the desktop app (issue 3, sections 7 and 8), measured as a user would notice them.
+"""Figures for the desktop app (issue 3, sections 7 and 8; issue 7, sections 5 and 7), measured
+as a user would notice them, for Kokoro (af_heart) and Piper (joe-medium) in the same run.
 
 Everything runs on a private desktop: Xvfb with trayer (software rendering, tests/e2e/desktop.py)
 and a private PulseAudio null sink whose monitor is recorded (tests/e2e/pulse.py). Latencies are
@@ -7,23 +8,34 @@ read off the recording: the file size at the moment of the click pins the click,
 10 ms window louder than -50 dBFS after it is the first audible sample. Between runs the practice
 is stopped over MPRIS on a private D-Bus, as a media key would.
 
-Printed (medians over --runs):
+Each voice gets a fresh user (its `voice` setting set; Kokoro's model already joined into the
+cache, as after installation) and one app started in the tray, which then goes through:
 
-* tray click -> first audible sample        target <= 150 ms, must not exceed 600 ms
-  (the app at rest, as a click usually finds it; and again right after a Stop)
-* second-instance --quick-reset -> sound    target <= 400 ms
-* CPU, hidden in the tray, not playing      target <= 0.5 % of one core
-* CPU, playing with the orb visible         target <= 10 % of one core (Xvfb: software)
-* RSS, idle and playing
-* reference in the same run: mpv playing the quick reset's audio (rendered by Coreg), CPU
+* tray click -> first audible sample, quick reset prepared (the other practices are still being
+  prepared in the background)   target <= 150 ms, must not exceed 600 ms
+  (the stream in standby, as a click usually finds it; and again right after a Stop)
+* second-instance --quick-reset -> sound, stream in standby          target <= 400 ms
+* the preparation finishing and the app resting (the "Resting: X MB -> Y MB" log line, 60 s
+  after the last thing played or was prepared): RSS at rest         target <= 150 MB
+  with what holds it (/proc/<pid>/smaps by mapping), and CPU at rest target <= 0.5 % of a core
+* from that rest (each time after a new "Resting:" line): tray click -> sound (target <= 150 ms)
+  and --quick-reset -> sound (target <= 400 ms)
+* CPU, playing with the orb visible                                 target <= 10 % (Xvfb)
+* RSS: with the voice loaded (quick reset prepared), peak, playing, at rest
+* reference in the same run: an open stream switching to a tone (the floor), and mpv playing
+  the quick reset's audio (rendered by Coreg): CPU and RSS
 
-    python scripts/bench_desktop.py [--runs 5] [--cpu-seconds 10]
+    python scripts/bench_desktop.py [--runs 5] [--rest-runs 3] [--cpu-seconds 10]
+                                    [--voices kokoro:af_heart,en_US-joe-medium]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -32,6 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,11 +56,15 @@ from tests.e2e.pulse import PulseServer, Recorder, missing_requirements  # noqa:
 sys.path.insert(0, str(ROOT / "scripts"))
 from benchlib import compile_bytecode  # noqa: E402
 
-from coreg_desktop.player import STANDBY_AFTER_S  # noqa: E402
+from coreg_desktop.player import REST_AFTER_S, STANDBY_AFTER_S  # noqa: E402
 
 AUDIBLE_DBFS = -50.0  # anything a listener could hear in a quiet room; the hum is -66
 SILENT_DBFS = -58.0
 MPRIS = ["--dest=org.mpris.MediaPlayer2.coreg", "/org/mpris/MediaPlayer2"]
+DEFAULT_VOICES = ("kokoro:af_heart", "en_US-joe-medium")
+RESTING = re.compile(r"Resting: (\d+) MB -> (\d+) MB")
+KOKORO_FAILED = "Kokoro is unavailable"
+MODEL_FILES = ("kokoro-v1.0.int8.onnx", "kokoro-v1.0.int8.onnx.stamp.json")
 
 
 def dbus_daemon() -> tuple[str, int]:
@@ -140,6 +157,10 @@ def fmt_ms(values: list[float]) -> str:
     return f"{statistics.median(ms):6.0f} ms  (runs: {', '.join(f'{v:.0f}' for v in ms)})"
 
 
+def fmt_mb(values: list[float]) -> str:
+    return f"{statistics.median(values):5.0f} MB  (runs: {', '.join(f'{v:.0f}' for v in values)})"
+
+
 def verdict(value: float, target: float, limit: float | None = None) -> str:
     if value <= target:
         return "meets target"
@@ -148,56 +169,113 @@ def verdict(value: float, target: float, limit: float | None = None) -> str:
     return "MISSES target"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--cpu-seconds", type=float, default=10.0)
-    args = parser.parse_args()
-    for reason in (missing_requirements(), xdesk.missing_requirements()):
-        if reason:
-            print(f"cannot run: {reason}", file=sys.stderr)
-            return 2
-    if shutil.which("dbus-daemon") is None or shutil.which("dbus-send") is None:
-        print("cannot run: needs dbus-daemon and dbus-send (apt-get install dbus)", file=sys.stderr)
-        return 2
-    compile_bytecode()
+# ----------------------------------------------------------------------------- memory
 
-    root = Path(tempfile.mkdtemp(prefix="coreg-pa-"))  # short: unix socket paths
-    work = Path(tempfile.mkdtemp(prefix="coreg-bench-desktop-"))
-    server = PulseServer(root)
-    x = XSession()
-    address, bus_pid = dbus_daemon()
-    rec: Recorder | None = None
-    app: CoregApp | None = None
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def memory_holders(pid: int, top: int = 12) -> tuple[dict[str, float], list[tuple[str, float]]]:
+    """(smaps_rollup's main lines in MB, the biggest resident mappings grouped by file).
+
+    Anonymous mappings are grouped as "[anon]" (Python objects, numpy arrays, the allocator's
+    arenas, thread stacks), "[heap]" is the brk heap; files by their name (shared libraries and
+    anything mapped, such as a model file).
+    """
+    rollup: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, _, value = line.partition(":")
+        parts = value.split()
+        if len(parts) == 2 and parts[1] == "kB" and key in (
+            "Rss", "Pss", "Pss_Anon", "Pss_File", "Pss_Shmem", "Shared_Clean",
+            "Private_Clean", "Private_Dirty", "Anonymous",
+        ):
+            rollup[key] = int(parts[0]) / 1024
+    by_name: dict[str, float] = collections.defaultdict(float)
+    name = "[anon]"
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if not fields:
+            continue
+        if re.match(r"^[0-9a-f]+-[0-9a-f]+$", fields[0]):
+            path = " ".join(fields[5:]) if len(fields) > 5 else ""
+            name = Path(path).name if path.startswith("/") else (path or "[anon]")
+        elif fields[0] == "Rss:":
+            by_name[name] += int(fields[1]) / 1024
+    return rollup, sorted(by_name.items(), key=lambda kv: -kv[1])[:top]
+
+
+def restings(app: CoregApp) -> list[tuple[int, int]]:
+    return [(int(a), int(b)) for a, b in RESTING.findall(app.log())]
+
+
+def wait_rested(app: CoregApp, count: int, timeout: float) -> tuple[int, int]:
+    """Until the log holds more than `count` "Resting:" lines; the newest one's (before, after)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = restings(app)
+        if len(found) > count:
+            return found[-1]
+        if app.proc is not None and app.proc.poll() is not None:
+            raise RuntimeError(f"Coreg exited with {app.proc.returncode}:\n{app.stderr()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Coreg did not rest within {timeout:.0f} s:\n{app.log()[-3000:]}")
+        time.sleep(0.5)
+
+
+# ----------------------------------------------------------------------------- one voice
+
+
+JOIN_CHILD = "from coreg_desktop.tts import kokoro; kokoro.prepare_model()"
+
+
+def joined_model(work: Path) -> Path:
+    """Kokoro's model joined once (what installation or a first use does), to link into homes."""
+    cache = work / "joined"
+    subprocess.run([sys.executable, "-c", JOIN_CHILD],
+                   env={**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(ROOT)},
+                   cwd=ROOT, check=True, capture_output=True, timeout=120)
+    return cache / "coreg-desktop" / "kokoro"
+
+
+def measure_voice(voice: str, args: argparse.Namespace, x: XSession, rec: Recorder,
+                  env: dict[str, str], address: str, home: Path,
+                  model_dir: Path | None) -> dict[str, Any]:
+    """One app in the tray with `voice`, through everything the module docstring lists."""
+    r: dict[str, Any] = {"voice": voice}
+    if model_dir is not None:
+        target = home / "cache" / "coreg-desktop" / "kokoro"
+        target.mkdir(parents=True)
+        for name in MODEL_FILES:  # hard links: the same file, so its stamp still matches
+            os.link(model_dir / name, target / name)
+    app = CoregApp(home, env)
+    done, _ = app.second("config", "set", "voice", voice)
+    if done.returncode != 0:
+        raise RuntimeError(f"config set voice {voice} failed: {done.stderr}")
     try:
-        server.start()
-        x.start()
-        rec = Recorder(server, work / "monitor.raw")
-        rec.start()
-        env = {**server.env, **x.env, "DBUS_SESSION_BUS_ADDRESS": address}
-        app = CoregApp(work / "home", env)
-
-        # ---------------------------------------------------------------- start-up, idle
+        # ------------------------------------------------------------ start-up
         started = time.monotonic()
         proc = app.start("--minimized")
         if not xdesk.wait_until(lambda: x.tray_icon() is not None, 60):
             raise RuntimeError("no tray icon")
-        icon_s = time.monotonic() - started
-        app.wait_ready()
-        ready_s = time.monotonic() - started
-        time.sleep(STANDBY_AFTER_S + 2.0)  # at rest: start-up work done, the stream in standby
-        idle_cpu = [cpu_percent(proc.pid, args.cpu_seconds) for _ in range(3)]
-        idle_rss = rss_mb(proc.pid)
+        r["icon_s"] = time.monotonic() - started
+        app.wait_ready(timeout=900)
+        r["ready_s"] = time.monotonic() - started
+        time.sleep(STANDBY_AFTER_S + 2.0)
+        r["rss_ready_mb"] = rss_mb(proc.pid)  # the voice loaded, preparing the other practices
         icon = x.tray_icon()
         assert icon is not None
 
-        # ---------------------------------------------------------------- tray click
-        # The usual click finds the app at rest (stream in standby); a click right after a stop
-        # finds the stream still running, with its buffer of silence queued.
-        click: list[float] = []
-        click_again: list[float] = []
+        # ------------------------------------------------------------ tray click, prepared
+        # The usual click finds the stream in standby; a click right after a stop finds the
+        # stream still running, with its buffer of silence queued.
+        r["click"], r["click_again"] = [], []
         for _ in range(args.runs):
-            for bucket in (click, click_again):
+            for bucket in (r["click"], r["click_again"]):
                 x.move(*icon.center)
                 time.sleep(0.3)
                 mark = rec.mark()
@@ -207,61 +285,234 @@ def main() -> int:
                 wait_silent(rec)
             time.sleep(STANDBY_AFTER_S + 1.5)
 
-        # ---------------------------------------------------------------- playing, orb visible
-        x.move_and_click(*icon.center)
-        time.sleep(2.0)
-        xvfb_pid = x.xvfb.pid if x.xvfb is not None else None
-        playing_cpu: list[float] = []
-        xvfb_cpu: list[float] = []
-        for _ in range(3):
-            before_x = cpu_seconds(xvfb_pid) if xvfb_pid else 0.0
-            t0 = time.monotonic()
-            playing_cpu.append(cpu_percent(proc.pid, args.cpu_seconds))
-            if xvfb_pid:
-                xvfb_cpu.append(100 * (cpu_seconds(xvfb_pid) - before_x)
-                                / (time.monotonic() - t0))
-        playing_rss = rss_mb(proc.pid)
-        shot = x.screenshot(work / "playing.png")
-        mpris(address, "Stop")
-        wait_silent(rec)
-
-        # ---------------------------------------------------------------- second instance
-        handover: list[float] = []
-        second: list[float] = []
+        # ------------------------------------------------------------ second instance, standby
+        r["second"], r["handover"] = [], []
         for _ in range(args.runs):
-            time.sleep(STANDBY_AFTER_S + 1.5)  # at rest, as when a launcher action is used
+            time.sleep(STANDBY_AFTER_S + 1.5)
             mark = rec.mark()
             t0 = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "coreg_desktop", "--quick-reset"],
-                                  env=app.env, capture_output=True, timeout=30, check=False)
-            handover.append(time.perf_counter() - t0)
-            if done.returncode != 0:
-                raise RuntimeError(f"second launch failed: {done.stderr!r}")
-            second.append(onset_after(rec, mark))
+            launched = subprocess.run([sys.executable, "-m", "coreg_desktop", "--quick-reset"],
+                                  env=app.env, capture_output=True, timeout=30, check=False,
+                                  cwd=ROOT)
+            r["handover"].append(time.perf_counter() - t0)
+            if launched.returncode != 0:
+                raise RuntimeError(f"second launch failed: {launched.stderr!r}")
+            r["second"].append(onset_after(rec, mark))
             mpris(address, "Stop")
             wait_silent(rec)
 
-        # ---------------------------------------------------------------- reference: floor
-        floor, floor_idle = floor_latency(rec, env, args.runs, args.cpu_seconds)
+        # ------------------------------------------------------------ the first rest
+        # The preparation goes on at idle priority; the app rests REST_AFTER_S after it ends.
+        before, after = wait_rested(app, 0, timeout=args.prepare_timeout)
+        r["rested_after_s"] = time.monotonic() - started
+        r["resting_log"] = [(before, after)]
+        time.sleep(3.0)
+        r["rss_rest_mb"] = [rss_mb(proc.pid)]
+        r["rollup"], r["holders"] = memory_holders(proc.pid)
+        r["idle_cpu"] = [cpu_percent(proc.pid, args.cpu_seconds) for _ in range(3)]
+        readiness = subprocess.run(
+            [sys.executable, "-m", "coreg_desktop", "doctor"], env=app.env, cwd=ROOT,
+            capture_output=True, text=True, timeout=120, check=False,
+        ).stdout
+        r["doctor_preparing"] = [
+            line.strip() for line in readiness.splitlines() if "voice" in line.lower()
+        ][:3]
+        if KOKORO_FAILED in app.log():
+            raise RuntimeError(f"{voice} fell back:\n{app.log()[-3000:]}")
 
-        # ---------------------------------------------------------------- reference: mpv
+        # ------------------------------------------------------------ from rest
+        r["click_rest"], r["second_rest"] = [], []
+        for _ in range(args.rest_runs):
+            for kind in ("click_rest", "second_rest"):
+                count = len(restings(app))
+                if kind == "click_rest":
+                    x.move(*icon.center)
+                    time.sleep(0.3)
+                    mark = rec.mark()
+                    x.click(1)
+                else:
+                    mark = rec.mark()
+                    launched = subprocess.run(
+                        [sys.executable, "-m", "coreg_desktop", "--quick-reset"], env=app.env,
+                        capture_output=True, timeout=30, check=False, cwd=ROOT,
+                    )
+                    if launched.returncode != 0:
+                        raise RuntimeError(f"second launch failed: {launched.stderr!r}")
+                r[kind].append(onset_after(rec, mark))
+                mpris(address, "Stop")
+                wait_silent(rec)
+                r["resting_log"].append(
+                    wait_rested(app, count, timeout=REST_AFTER_S + 60)
+                )
+                time.sleep(3.0)
+                r["rss_rest_mb"].append(rss_mb(proc.pid))
+
+        # ------------------------------------------------------------ playing, orb visible
+        x.move_and_click(*icon.center)
+        time.sleep(2.0)
+        xvfb_pid = x.xvfb.pid if x.xvfb is not None else None
+        r["playing_cpu"], r["xvfb_cpu"] = [], []
+        for _ in range(3):
+            before_x = cpu_seconds(xvfb_pid) if xvfb_pid else 0.0
+            t0 = time.monotonic()
+            r["playing_cpu"].append(cpu_percent(proc.pid, args.cpu_seconds))
+            if xvfb_pid:
+                r["xvfb_cpu"].append(100 * (cpu_seconds(xvfb_pid) - before_x)
+                                     / (time.monotonic() - t0))
+        r["rss_playing_mb"] = rss_mb(proc.pid)
+        r["peak_rss_mb"] = peak_rss_mb(proc.pid)
+        r["screenshot"] = str(x.screenshot(home / "playing.png"))
+        mpris(address, "Stop")
+        wait_silent(rec)
+
+        _, r["quit_s"] = app.second("--quit")
+        r["exit_code"] = proc.wait(timeout=30)
+    finally:
+        app.stop()
+    return r
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def report(results: list[dict[str, Any]], refs: dict[str, Any], args: argparse.Namespace) -> None:
+    print(f"\nCoreg desktop bench ({args.runs} runs, {args.rest_runs} from rest; CPU over "
+          f"{args.cpu_seconds:g} s windows, % of one core; {os.cpu_count()} cores; Xvfb "
+          "software rendering)")
+    for r in results:
+        v = r["voice"]
+        print(f"\n== voice {v}")
+        print(f"  start-up: tray icon after {r['icon_s']:.1f} s; quick reset prepared after "
+              f"{r['ready_s']:.1f} s; rested after {r['rested_after_s']:.0f} s "
+              f"(the preparation ended about {REST_AFTER_S:.0f} s before; fresh narration cache)")
+        click = statistics.median(r["click"]) * 1000
+        print(f"  tray click -> first audible sample   {fmt_ms(r['click'])}  "
+              f"[{verdict(click, 150, 600)}: <=150, max 600]  (quick reset prepared, the "
+              "others being prepared)")
+        print(f"     clicked again right after a Stop  {fmt_ms(r['click_again'])}")
+        second = statistics.median(r["second"]) * 1000
+        print(f"  2nd launch --quick-reset -> sound    {fmt_ms(r['second'])}  "
+              f"[{verdict(second, 400)}: <=400]  (stream in standby)")
+        print(f"     of which the 2nd process ran      {fmt_ms(r['handover'])}")
+        rest = statistics.median(r["rss_rest_mb"])
+        print(f"  RSS at rest in the tray              {fmt_mb(r['rss_rest_mb'])}  "
+              f"[{verdict(rest, 150)}: <=150]")
+        print("     log: " + "; ".join(f"Resting: {a} MB -> {b} MB" for a, b in r["resting_log"]))
+        click_rest = statistics.median(r["click_rest"]) * 1000
+        second_rest = statistics.median(r["second_rest"]) * 1000
+        print(f"  from rest: tray click -> sound       {fmt_ms(r['click_rest'])}  "
+              f"[{verdict(click_rest, 150)}: <=150]")
+        print(f"  from rest: --quick-reset -> sound    {fmt_ms(r['second_rest'])}  "
+              f"[{verdict(second_rest, 400)}: <=400]")
+        idle = statistics.median(r["idle_cpu"])
+        print(f"  CPU at rest in the tray              {idle:6.2f} %  (windows: "
+              f"{', '.join(f'{c:.2f}' for c in r['idle_cpu'])})  [{verdict(idle, 0.5)}: <=0.5]")
+        playing = statistics.median(r["playing_cpu"])
+        print(f"  CPU playing, orb visible             {playing:6.2f} %  (windows: "
+              f"{', '.join(f'{c:.1f}' for c in r['playing_cpu'])})  [{verdict(playing, 10)}: "
+              "<=10]")
+        if r["xvfb_cpu"]:
+            xvfb = statistics.median(r["xvfb_cpu"])
+            print(f"     X server drawing it (Xvfb)        {xvfb:6.2f} %")
+        print(f"  RSS: voice loaded (ready) {r['rss_ready_mb']:.0f} MB; peak {r['peak_rss_mb']:.0f}"
+              f" MB; playing {r['rss_playing_mb']:.0f} MB; at rest {rest:.0f} MB")
+        rollup = r["rollup"]
+        print("  at rest, /proc/<pid>/smaps_rollup: " + ", ".join(
+            f"{k} {rollup[k]:.0f}" for k in ("Rss", "Anonymous", "Pss_File", "Private_Dirty")
+            if k in rollup) + " MB")
+        print("  at rest, biggest resident mappings: " + ", ".join(
+            f"{name} {mb:.1f}" for name, mb in r["holders"]) + " (MB)")
+        if r["doctor_preparing"]:
+            print(f"  doctor at rest: {' | '.join(r['doctor_preparing'])}")
+        print(f"  --quit: handed over in {r['quit_s'] * 1000:.0f} ms, app exit code "
+              f"{r['exit_code']}; screenshot while playing: {r['screenshot']}")
+    print(f"\n  reference: open stream -> tone (floor) {fmt_ms(refs['floor'])}")
+    print("     (same block and latency as Coreg: what any sound takes to be recorded here)")
+    print(f"  reference: that open stream, silent  {refs['floor_idle']:6.2f} %  (what Coreg "
+          "would spend idle without standby)")
+    print(f"  reference: mpv playing the same audio {refs['mpv_cpu']:5.2f} %  "
+          f"(RSS {refs['mpv_rss']:.0f} MB)")
+    if len(results) > 1:
+        print("\n  side by side (medians)      " + "".join(f"{r['voice']:>20}" for r in results))
+        rows = (
+            ("tray click, prepared (ms)", lambda r: statistics.median(r["click"]) * 1000),
+            ("--quick-reset, standby (ms)", lambda r: statistics.median(r["second"]) * 1000),
+            ("tray click from rest (ms)", lambda r: statistics.median(r["click_rest"]) * 1000),
+            ("--quick-reset from rest (ms)", lambda r: statistics.median(r["second_rest"]) * 1000),
+            ("RSS voice loaded (MB)", lambda r: r["rss_ready_mb"]),
+            ("RSS peak (MB)", lambda r: r["peak_rss_mb"]),
+            ("RSS playing (MB)", lambda r: r["rss_playing_mb"]),
+            ("RSS at rest (MB)", lambda r: statistics.median(r["rss_rest_mb"])),
+            ("rested after (s)", lambda r: r["rested_after_s"]),
+        )
+        for name, get in rows:
+            print(f"  {name:<28}" + "".join(f"{get(r):>20.0f}" for r in results))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rest-runs", type=int, default=3,
+                        help="clicks and --quick-resets from rest (each waits for a new rest)")
+    parser.add_argument("--cpu-seconds", type=float, default=10.0)
+    parser.add_argument("--voices", default=",".join(DEFAULT_VOICES))
+    parser.add_argument("--prepare-timeout", type=float, default=2400.0,
+                        help="how long the background preparation and first rest may take")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    args = parser.parse_args()
+    for reason in (missing_requirements(), xdesk.missing_requirements()):
+        if reason:
+            print(f"cannot run: {reason}", file=sys.stderr)
+            return 2
+    if shutil.which("dbus-daemon") is None or shutil.which("dbus-send") is None:
+        print("cannot run: needs dbus-daemon and dbus-send (apt-get install dbus)", file=sys.stderr)
+        return 2
+    voices = [v.strip() for v in args.voices.split(",") if v.strip()]
+    compile_bytecode()
+
+    root = Path(tempfile.mkdtemp(prefix="coreg-pa-"))  # short: unix socket paths
+    work = Path(tempfile.mkdtemp(prefix="coreg-bench-desktop-"))
+    server = PulseServer(root)
+    x = XSession()
+    address, bus_pid = dbus_daemon()
+    rec: Recorder | None = None
+    results: list[dict[str, Any]] = []
+    refs: dict[str, Any] = {}
+    try:
+        server.start()
+        x.start()
+        rec = Recorder(server, work / "monitor.raw")
+        rec.start()
+        env = {**server.env, **x.env, "DBUS_SESSION_BUS_ADDRESS": address,
+               "PYTHONPATH": str(ROOT)}
+        model_dir = joined_model(work) if any(v.startswith("kokoro:") for v in voices) else None
+        for n, voice in enumerate(voices):
+            print(f"measuring {voice} ...", file=sys.stderr, flush=True)
+            results.append(measure_voice(
+                voice, args, x, rec, env, address, work / f"home{n}",
+                model_dir if voice.startswith("kokoro:") else None,
+            ))
+
+        # ------------------------------------------------------------ reference: floor
+        refs["floor"], refs["floor_idle"] = floor_latency(rec, env, args.runs, args.cpu_seconds)
+
+        # ------------------------------------------------------------ reference: mpv
         wav = work / "quick-reset.wav"
+        home = work / "home0"  # a prepared home: the render comes from its narration cache
+        app_env = {**env, **{f"XDG_{d.upper()}_HOME": str(home / d)
+                             for d in ("config", "data", "state", "cache")}}
         subprocess.run([sys.executable, "-m", "coreg_desktop", "render", "quick-reset", "-o",
-                        str(wav)], env=app.env, capture_output=True, timeout=300, check=True)
+                        str(wav)], env=app_env, capture_output=True, timeout=300, check=True,
+                       cwd=ROOT)
         mpv = subprocess.Popen(["mpv", "--no-video", "--no-terminal", "--ao=pulse", str(wav)],
-                               env=app.env, stdin=subprocess.DEVNULL,
+                               env=app_env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(2.0)
-        mpv_cpu = cpu_percent(mpv.pid, args.cpu_seconds)
-        mpv_rss = rss_mb(mpv.pid)
+        refs["mpv_cpu"] = cpu_percent(mpv.pid, args.cpu_seconds)
+        refs["mpv_rss"] = rss_mb(mpv.pid)
         mpv.send_signal(signal.SIGTERM)
         mpv.wait(timeout=10)
-
-        _, quit_s = app.second("--quit")
-        code = proc.wait(timeout=30)
     finally:
-        if app is not None:
-            app.stop()
         if rec is not None:
             rec.stop()
         x.stop()
@@ -269,36 +520,9 @@ def main() -> int:
         os.kill(bus_pid, signal.SIGTERM)
         shutil.rmtree(root, ignore_errors=True)
 
-    click_ms = statistics.median(click) * 1000
-    second_ms = statistics.median(second) * 1000
-    idle = statistics.median(idle_cpu)
-    playing = statistics.median(playing_cpu)
-    print(f"Coreg desktop bench ({args.runs} runs; CPU over {args.cpu_seconds:g} s windows, "
-          f"% of one core; {os.cpu_count()} cores; Xvfb software rendering)")
-    print(f"  start-up: tray icon after {icon_s:.1f} s; quick reset prepared after "
-          f"{ready_s:.1f} s (fresh narration cache)")
-    print(f"  tray click -> first audible sample   {fmt_ms(click)}  "
-          f"[{verdict(click_ms, 150, 600)}: <=150, max 600]")
-    print(f"     clicked again right after a Stop  {fmt_ms(click_again)}  "
-          "(the stream still running; play drops its queued silence)")
-    print(f"  2nd launch --quick-reset -> sound    {fmt_ms(second)}  "
-          f"[{verdict(second_ms, 400)}: <=400]")
-    print(f"     of which the 2nd process ran      {fmt_ms(handover)}")
-    print(f"  reference: open stream -> tone (floor) {fmt_ms(floor)}")
-    print("     (same block and latency as Coreg: what any sound takes to be recorded here)")
-    print(f"  CPU hidden in tray, not playing      {idle:6.2f} %  "
-          f"(windows: {', '.join(f'{v:.2f}' for v in idle_cpu)})  [{verdict(idle, 0.5)}: <=0.5]")
-    print(f"  CPU playing, orb visible             {playing:6.2f} %  "
-          f"(windows: {', '.join(f'{v:.1f}' for v in playing_cpu)})  "
-          f"[{verdict(playing, 10)}: <=10]")
-    print(f"  reference: that open stream, silent  {floor_idle:6.2f} %  (what Coreg would spend "
-          "idle without standby)")
-    if xvfb_cpu:
-        print(f"     X server drawing it (Xvfb)        {statistics.median(xvfb_cpu):6.2f} %")
-    print(f"  reference: mpv playing the same audio {mpv_cpu:5.2f} %  (RSS {mpv_rss:.0f} MB)")
-    print(f"  RSS idle in tray {idle_rss:.0f} MB; playing {playing_rss:.0f} MB")
-    print(f"  --quit: handed over in {quit_s * 1000:.0f} ms, app exit code {code}")
-    print(f"  screenshot while playing: {shot}")
+    report(results, refs, args)
+    if args.json is not None:
+        args.json.write_text(json.dumps({"voices": results, "references": refs}, indent=1))
     return 0
 
 

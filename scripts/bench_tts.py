@@ -2,7 +2,9 @@
 
 Speed: voice load time and real-time factors. Real-time factor = synthesis time / audio
 duration; below 1.0 the voice outruns playback, and the session only needs to stay one line
-ahead. `measure_rtf` is imported by the main bench script.
+ahead. `measure_rtf` is imported by the main bench script. Then Kokoro af_heart beside Piper,
+interleaved in the same run: real-time factor with 2 and 1 intra-op threads (target <= 0.25 at
+2) and the model load in a fresh process with the file in the page cache (target <= 0.6 s).
 
 Intelligibility and naturalness, per voice, over every distinct line of every built-in practice
 (placeholders filled with name "Sam" and safe person "Ana"): each finished clip, as the narrator
@@ -25,6 +27,7 @@ import collections
 import hashlib
 import json
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -110,6 +113,144 @@ def measure_rtf(runs: int = 5) -> dict[str, float]:
         "line_duration_s": line_s,
         "words_per_minute": len(LINE.split()) / line_s * 60,
     }
+
+
+# --------------------------------------------------------------------------- Kokoro beside Piper
+
+#: A fresh process loads one voice and says how long each step took (JSON on stdout): the load
+#: a cold start pays, with the imports apart (they are paid once per process whichever voice).
+_LOAD_CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+import onnxruntime  # noqa: F401
+from coreg_desktop.tts import kokoro, piper
+engine = sys.argv[1]
+if engine == "kokoro":
+    import kokoro_onnx  # noqa: F401
+t1 = time.perf_counter()
+if engine == "kokoro":
+    model = kokoro.prepare_model()
+    t2 = time.perf_counter()
+    kokoro._load(model)
+    kokoro.load_style("af_heart")
+else:
+    model = piper.bundled_model_path()
+    t2 = time.perf_counter()
+    piper._load_voice(model)
+t3 = time.perf_counter()
+print(json.dumps({"imports_s": t1 - t0, "prepare_s": t2 - t1, "load_s": t3 - t2}))
+"""
+
+
+def _load_in_fresh_process(engine: str) -> dict[str, float]:
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_CHILD, engine], cwd=root, capture_output=True, text=True,
+        timeout=120, check=True, env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    return {k: float(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+
+
+def _rtfs(synth: Any, runs: int) -> list[float]:
+    found = []
+    for _ in range(runs):
+        for sentence in SENTENCES:
+            start = time.perf_counter()
+            audio, rate = synth.synthesize(sentence, 1.0)
+            found.append((time.perf_counter() - start) / (len(audio) / rate))
+    return found
+
+
+def measure_kokoro_beside_piper(runs: int = 5) -> dict[str, Any]:
+    """Kokoro af_heart (2 and 1 intra-op threads) and Piper joe, interleaved in one process.
+
+    Real-time factors are per sentence of SENTENCES, at rate 1.0 (Kokoro speaks at its
+    BASE_SPEED), after one untimed line per fresh engine; loads are timed in fresh processes
+    with the model file already read once (warm disk), alternating the engines.
+    """
+    from coreg_desktop.tts import kokoro
+
+    problem = kokoro.check("af_heart")
+    if problem is not None:
+        return {"problem": problem}
+    kokoro.prepare_model()  # the one-time join (install or first use), not a load
+    kokoro.file_sha256(kokoro.model_path())  # and the file in the page cache: a warm disk
+
+    loads: dict[str, list[dict[str, float]]] = {"kokoro": [], "piper": []}
+    for _ in range(max(3, runs)):
+        for engine in loads:
+            loads[engine].append(_load_in_fresh_process(engine))
+
+    model = piper_backend.bundled_model_path()
+    if model is None:
+        raise RuntimeError("the bundled Piper voice is not installed")
+    piper_synth = piper_backend.PiperSynthesizer(model)
+    piper_synth.warm_up()
+    piper_synth.synthesize(SENTENCES[0], 1.0)
+    rtf: dict[str, list[float]] = {"piper": [], "kokoro_2": [], "kokoro_1": []}
+    first_line: dict[str, list[float]] = {"kokoro_2": [], "kokoro_1": []}
+    threads_default = kokoro.INTRA_OP_THREADS
+    try:
+        for _ in range(runs):
+            rtf["piper"] += _rtfs(piper_synth, 1)
+            for threads in (2, 1):
+                kokoro.INTRA_OP_THREADS = threads
+                kokoro.unload_engine()
+                synth = kokoro.KokoroSynthesizer("af_heart")
+                synth.warm_up()
+                start = time.perf_counter()
+                audio, rate = synth.synthesize(SENTENCES[0], 1.0)
+                first_line[f"kokoro_{threads}"].append(
+                    (time.perf_counter() - start) / (len(audio) / rate)
+                )
+                rtf[f"kokoro_{threads}"] += _rtfs(synth, 1)
+    finally:
+        kokoro.INTRA_OP_THREADS = threads_default
+        kokoro.unload_engine()
+
+    def med(values: list[float]) -> float:
+        return statistics.median(values)
+
+    return {
+        "runs": runs,
+        "rtf": {k: (med(v), max(v), len(v)) for k, v in rtf.items()},
+        "first_line_rtf": {k: med(v) for k, v in first_line.items()},
+        "load": {
+            engine: {key: [r[key] for r in rows] for key in rows[0]}
+            for engine, rows in loads.items()
+        },
+    }
+
+
+def report_kokoro_beside_piper(figures: dict[str, Any]) -> None:
+    print("\nKokoro af_heart beside Piper joe-medium (same run, interleaved; medians):")
+    if "problem" in figures:
+        print(f"  Kokoro unavailable: {figures['problem']}")
+        return
+    targets = {"kokoro_2": 0.25}
+    names = {"piper": "Piper joe-medium (1 thread)", "kokoro_2": "Kokoro, 2 threads",
+             "kokoro_1": "Kokoro, 1 thread"}
+    print(f"  real-time factor, {figures['runs']} x {len(SENTENCES)} sentences:")
+    for key, (median, worst, n) in figures["rtf"].items():
+        target = targets.get(key)
+        verdict = (f"  target <= {target}: {'pass' if median <= target else 'FAIL'}"
+                   if target is not None else "")
+        first = figures["first_line_rtf"].get(key)
+        extra = f", first line after load {first:.3f}" if first is not None else ""
+        print(f"    {names[key]:<28} {median:.3f}  (max {worst:.3f}, n={n}{extra}){verdict}")
+    print("  voice load in a fresh process, warm disk (s; imports apart):")
+    for engine, parts in figures["load"].items():
+        load = parts["load_s"]
+        target = 0.6 if engine == "kokoro" else None
+        passed = target is not None and statistics.median(load) <= target
+        verdict = (f"  target <= {target}: {'pass' if passed else 'FAIL'}"
+                   if target is not None else "")
+        print(f"    {engine:<7} load {statistics.median(load):.3f} "
+              f"(runs: {', '.join(f'{v:.3f}' for v in load)}){verdict}")
+        print(f"    {'':<7} imports {statistics.median(parts['imports_s']):.3f}, "
+              f"model check {statistics.median(parts['prepare_s']) * 1000:.1f} ms")
 
 
 # --------------------------------------------------------------------------- what is said
@@ -403,10 +544,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if not args.no_rtf:
+        from benchlib import compile_bytecode
+
+        compile_bytecode()  # the fresh processes that time the loads import what a user's do
         figures = measure_rtf(args.runs)
         width = max(map(len, figures))
         for name, value in figures.items():
             print(f"{name:<{width}}  {value:8.3f}")
+        report_kokoro_beside_piper(measure_kokoro_beside_piper(args.runs))
 
     voices = [v.strip() for v in args.voices.split(",") if v.strip()]
     if not voices:
