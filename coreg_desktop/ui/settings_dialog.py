@@ -432,7 +432,7 @@ class SettingsDialog(QDialog):
         model = combo.model()
         default = next((v for v in voices if v.id == DEFAULT_VOICE_ID), None)
         combo.addItem(
-            (default.name if default else "Joe (US English, bundled)") + " \u2014 recommended", ""
+            (default.name if default else "Joe (US English, bundled)") + " \u2014 default", ""
         )
         if default is not None:
             combo.setItemData(0, default.detail, Qt.ItemDataRole.ToolTipRole)
