@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coreg_desktop import files, paths
+from coreg_desktop import files, names, paths
 from coreg_desktop.constants import AMBIENCE_IDS
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ class Option:
     choices: tuple[str, ...] | None = None
     #: Longest text, for free strings.
     max_length: int | None = None
+    #: A person's name (or how to say one): checked and tidied by `names`.
+    name: bool = False
 
     def allowed(self) -> str:
         """What a valid value looks like, for messages."""
@@ -68,25 +70,39 @@ class Option:
             return f"a number from {_num(lo)} to {_num(hi)}"
         if self.type is bool:
             return "true or false"
+        if self.name:
+            most = self.max_length or NAME_MAX
+            return f"a name of at most {most} letters, spaces, hyphens or apostrophes"
         if self.max_length is not None:
             return f"text of at most {self.max_length} characters, without control characters"
         return "text"
 
 
-#: Names are spoken and shown; they must not carry control characters or pages of text.
-NAME_MAX = 60
+NAME_MAX = names.NAME_MAX
 #: How a number is typed in a terminal: plain decimals (no "1_0", no "0x1", no "inf").
 _NUMBER_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 TRAY_QUICK_RESET = "quick-reset"
 TRAY_OPENS_WINDOW = "open"
 TRAY_CLICK_CHOICES = (TRAY_QUICK_RESET, TRAY_OPENS_WINDOW)
+#: How lines that offer both ways (Self-Compassion's kind words) speak to the listener.
+SPEAK_TO_NAME = "name"
+SPEAK_TO_YOU = "you"
+SPEAK_TO_CHOICES = (SPEAK_TO_NAME, SPEAK_TO_YOU)
 
 OPTIONS: tuple[Option, ...] = (
     Option("name", str, "", "Your first name, used gently in some practices; empty: not used.",
-           max_length=NAME_MAX),
+           max_length=NAME_MAX, name=True),
+    Option("name_spoken", str, "",
+           "How the voice should say your name, if it says it wrongly: a respelling such as "
+           "'Sheer-sha' for Saoirse; captions still show your name. Empty: as written.",
+           max_length=NAME_MAX, name=True),
+    Option("speak_to", str, SPEAK_TO_NAME,
+           "How Self-Compassion's kind words speak to you: by your name ('It's okay, Sam.') "
+           "or as 'you' ('It's okay.').",
+           choices=SPEAK_TO_CHOICES),
     Option("safe_person.name", str, "",
            "Someone who feels safe to you, for 'A Safe Person'; empty: not used.",
-           max_length=NAME_MAX),
+           max_length=NAME_MAX, name=True),
     Option("voice", str, "", "Narration voice id (see `voices`); empty: the default voice.",
            max_length=200),
     Option("rate", float, 1.0, "Speaking rate: 1.0 is normal, lower is slower.",
@@ -151,6 +167,11 @@ def check(option: Option, value: Any) -> Any:
         ok = lo <= value <= hi
     if ok and option.choices is not None:
         ok = value in option.choices
+    if ok and option.name:
+        value = names.clean(value)
+        wrong = names.problem(value, option.max_length or NAME_MAX)
+        if wrong:
+            raise SettingError(f"{option.key}: {_show(value)} {wrong}")
     if ok and option.type is str and option.choices is None:
         ok = not any(ord(c) < 32 or ord(c) == 127 for c in value)
         if ok and option.max_length is not None:
@@ -276,6 +297,17 @@ class Settings:
             "name": self.text("name") or None,
             "safe_person": self.text("safe_person.name") or None,
         }
+
+    def spoken_placeholder_values(self) -> dict[str, str | None]:
+        """The same, as the voice says them: the name's respelling, when there is a name."""
+        values = self.placeholder_values()
+        if values["name"] and self.text("name_spoken"):
+            values["name"] = self.text("name_spoken")
+        return values
+
+    def by_name(self) -> bool:
+        """Whether lines that can speak to the listener either way use their name."""
+        return self.text("speak_to") == SPEAK_TO_NAME
 
     # ------------------------------------------------------------------ changing
 
