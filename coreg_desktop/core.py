@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from coreg_desktop import paths
@@ -45,6 +45,8 @@ NO_VOICE_NOTICE = (
 )
 #: What a voice preview says: one calm line, with the listener's name when they gave one.
 PREVIEW_LINE = "It's okay, {name}. I'm right here with you."
+#: What the name's own preview says: the name, in the one line that matters most.
+NAME_PREVIEW_LINE = "It's okay, {name}."
 PREVIEW_ID = "voice-preview"
 KOKORO_PREFIX = "kokoro:"
 #: Settings the engine follows while running.
@@ -60,6 +62,7 @@ class SessionOptions:
     ambience: str | None = None  # None: the source's own; "none": silence
     rate: float = 1.0
     spoken: dict[str, str | None] | None = None  # placeholders as the voice says them
+    by_name: bool = True  # lines that can speak to "you" instead use the name
 
 
 class UnknownPractice(LookupError):
@@ -80,6 +83,14 @@ class UnknownAmbience(LookupError):
         choices = ", ".join(AMBIENCE_IDS)
         hint = f'; did you mean "{close[0]}"?' if close else f"; choose from {choices}"
         super().__init__(f'no ambience named "{name}"{hint}')
+
+
+def _checked_name(text: str) -> str | None:
+    """A name as the setting would store it, or None when it is empty or would be refused."""
+    from coreg_desktop import names
+
+    cleaned = names.clean(text)
+    return cleaned if cleaned and names.problem(cleaned) is None else None
 
 
 def check_ambience(name: str) -> str:
@@ -215,21 +226,43 @@ class Core:
         and the soundscape (`ambience` from the request, else the setting, else the practice's)."""
         chosen = ambience or self.settings.text("ambience") or None
         return SessionOptions(
-            self.settings.placeholder_values(), chosen, self.settings.number("rate")
+            self.settings.placeholder_values(),
+            chosen,
+            self.settings.number("rate"),
+            self.settings.spoken_placeholder_values(),
+            self.settings.by_name(),
         )
 
-    def preview(self, voice: str) -> Session:
-        """Say the preview line in `voice` (an id from `voices`, "" for the default), now.
+    def preview(
+        self,
+        voice: str,
+        line: str = PREVIEW_LINE,
+        name: str | None = None,
+        name_spoken: str | None = None,
+    ) -> Session:
+        """Say `line` in `voice` (an id from `voices`, "" for the default), now.
 
+        `name` and `name_spoken`, when given, stand in for the saved ones: the Settings dialog
+        lets a person hear a name (and its respelling) before saving it. Each is checked as
+        the setting would be, and one that would be refused is left out rather than spoken.
         The voice's narrator is kept until another is previewed, so trying the same voice
         again is instant; its lines share the narration cache with everything else.
         """
         from coreg_desktop.practice.model import Practice, Say
 
         narrator = self._preview_narrator(voice)
-        line = Practice(id=PREVIEW_ID, title="Voice preview", ambience="none",
-                        steps=(Say(PREVIEW_LINE),))
-        return self.player.play(self.source(line, self.options()), "none", narrator=narrator)
+        options = self.options()
+        if name is not None:
+            shown = _checked_name(name)
+            said = _checked_name(name_spoken or "") or shown
+            options = replace(
+                options,
+                values={**options.values, "name": shown},
+                spoken={**(options.spoken or options.values), "name": said if shown else None},
+            )
+        practice = Practice(id=PREVIEW_ID, title="Voice preview", ambience="none",
+                            steps=(Say(line),))
+        return self.player.play(self.source(practice, options), "none", narrator=narrator)
 
     def _preview_narrator(self, voice: str) -> Narrator:
         from coreg_desktop.tts import make_synthesizer
@@ -266,7 +299,9 @@ class Core:
         """The practice as a program source, with the listener's names and pace filled in."""
         from coreg_desktop.sources import PracticeSource
 
-        return PracticeSource(practice, options.values, options.rate, options.spoken)
+        return PracticeSource(
+            practice, options.values, options.rate, options.spoken, options.by_name
+        )
 
     def first_text(self, practice: Practice) -> str | None:
         """The first sentence the practice says, with the listener's settings."""

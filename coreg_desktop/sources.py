@@ -66,9 +66,10 @@ class PracticeSource:
         values: Mapping[str, str | None] | None = None,
         rate: float = 1.0,
         spoken_values: Mapping[str, str | None] | None = None,
+        by_name: bool = True,
     ) -> None:
         self.practice = practice
-        self._items = plan(practice, values, rate, spoken_values)
+        self._items = plan(practice, values, rate, spoken_values, by_name)
         self._given = False
 
     @property

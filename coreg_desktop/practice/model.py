@@ -38,6 +38,10 @@ class Say:
     #: a word wrongly ("Sheer-sha" for Saoirse, "four, and out for six" for a rhythm); None:
     #: the voice says `text`. The caption always shows `text`.
     speak: str | None = None
+    #: The line as said to "you" instead of by name, for a listener who chose that (or gave no
+    #: name): "This is really hard for you right now." for "{name}, this is really hard right
+    #: now." None: the line is the same either way.
+    you: str | None = None
 
 
 @dataclass(frozen=True)

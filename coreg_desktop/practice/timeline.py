@@ -138,20 +138,27 @@ def plan(
     values: Mapping[str, str | None] | None = None,
     rate: float = 1.0,
     spoken_values: Mapping[str, str | None] | None = None,
+    by_name: bool = True,
 ) -> list[Item]:
     """Flatten a practice into timed items; `rate` stretches our own gaps as it does the voice.
 
     `values` fill the placeholders of captions, `spoken_values` (default: the same) those of
-    what the voice says, so a name can be shown as written and said as it is pronounced.
+    what the voice says, so a name can be shown as written and said as it is pronounced. A
+    line that can also speak to "you" does so when `by_name` is off or no name is given.
     This is the one place that knows the kinds of step: everything after it works on items.
     """
     spoken_values = values if spoken_values is None else spoken_values
+    named = by_name and bool(((values or {}).get("name") or "").strip())
     gap = SENTENCE_GAP_S / rate
     items: list[Item] = []
     for index, step in enumerate(practice.steps):
         if isinstance(step, Say):
-            sentences = split_sentences(fill(step.text, values))
-            said = split_sentences(fill(step.speak or step.text, spoken_values))
+            if step.you is not None and not named:
+                shown, spoken = step.you, step.you
+            else:
+                shown, spoken = step.text, step.speak or step.text
+            sentences = split_sentences(fill(shown, values))
+            said = split_sentences(fill(spoken, spoken_values))
             if len(said) != len(sentences):
                 # A respelled name with a full stop in it, say: keep voice and caption together
                 # as one clip rather than pair the wrong sentences.

@@ -34,7 +34,7 @@ from coreg_desktop.practice.messages import (
 )
 from coreg_desktop.practice.model import Bell, Breathe, Cue, Pause, Practice, Say, Step
 from coreg_desktop.practice.positions import KeyPath, SourceMap, map_source
-from coreg_desktop.practice.text import PLACEHOLDER_RE, fill, split_sentences
+from coreg_desktop.practice.text import PLACEHOLDER_RE, fill, placeholders_in, split_sentences
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -67,6 +67,11 @@ BREATHE_KEYS: tuple[str, ...] = (
     "cue",
 )
 CUE_IDS: tuple[str, ...] = tuple(c.value for c in Cue)
+#: Keys that only go with `say`, and what each is for (for the message when one is alone).
+SAY_OPTIONS: dict[str, str] = {
+    "speak": "it is how the voice says the say line",
+    "you": 'it is the say line as spoken to "you", for someone who chose not to hear their name',
+}
 
 _BAD_CHAR_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
@@ -426,12 +431,10 @@ class _Checker:
                 f"step {n} should be a table of settings under a [[steps]] line, "
                 f"but it is {describe(raw)}",
             )
-        self.unknown_keys(raw, (*STEP_KEYS, "speak"), where, f" in step {n}")
-        if "speak" in raw and "say" not in raw:
-            self.fail(
-                (*where, "speak"),
-                f"speak in step {n} goes with say: it is how the voice says the say line",
-            )
+        self.unknown_keys(raw, (*STEP_KEYS, *SAY_OPTIONS), where, f" in step {n}")
+        for extra, meaning in SAY_OPTIONS.items():
+            if extra in raw and "say" not in raw:
+                self.fail((*where, extra), f"{extra} in step {n} goes with say: {meaning}")
         kinds = [k for k in STEP_KEYS if k in raw and not (k == "pause" and "say" in raw)]
         if not kinds:
             self.fail(where, f"step {n} is empty; give it one of say, pause, breathe or bell")
@@ -457,7 +460,18 @@ class _Checker:
                 speak_key: KeyPath = (*where, "speak")
                 speak = self.say_text(raw["speak"], speak_key, n, what=f"speak in step {n}")
                 self.same_sentences(text, speak, speak_key, n)
-            return Say(text, pause, line=line, speak=speak)
+            you = None
+            if "you" in raw:
+                you_key: KeyPath = (*where, "you")
+                you = self.say_text(raw["you"], you_key, n, what=f"you in step {n}")
+                if any(name == "name" for name, _ in placeholders_in(you)):
+                    self.fail(
+                        you_key,
+                        f"you in step {n} has {{name}}; it is the line for someone who would "
+                        "rather not hear their name, so say it to \"you\" instead",
+                        line=self.source.line_containing(you_key, "{"),
+                    )
+            return Say(text, pause, line=line, speak=speak, you=you)
         if kind == "pause":
             seconds = self.seconds(raw["pause"], key, f"pause in step {n}", 0.0, MAX_PAUSE_SECONDS)
             return Pause(seconds, line=line)

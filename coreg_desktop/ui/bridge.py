@@ -17,7 +17,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from coreg_desktop.audio.mixer import Transport
-from coreg_desktop.core import Core, UnknownPractice
+from coreg_desktop.core import PREVIEW_LINE, Core, UnknownPractice
 from coreg_desktop.events import Ended, EndReason, Event, PhaseChanged, PlayState, PlayStateChanged
 from coreg_desktop.practice.loader import Library
 from coreg_desktop.practice.model import Practice
@@ -93,14 +93,20 @@ class PlayerBridge(QObject):
         self.practiceStarted.emit(practice.id)
         return True
 
-    def preview(self, voice: str) -> None:
-        """Say the preview line in `voice`. The views do not follow it: it is not a practice,
-        and whatever the views showed has simply stopped."""
+    def preview(
+        self,
+        voice: str,
+        line: str = PREVIEW_LINE,
+        name: str | None = None,
+        name_spoken: str | None = None,
+    ) -> None:
+        """Say a preview line in `voice` (with a name not yet saved, if given). The views do
+        not follow it: it is not a practice, and whatever the views showed has simply stopped."""
         if self.active and self._practice is not None:
             self._set_transport(Transport.STOPPED)
             self.stopped.emit(self._practice.id)
         self._session = -1
-        self.core.preview(voice)
+        self.core.preview(voice, line, name=name, name_spoken=name_spoken)
 
     def toggle(self) -> None:
         self.player.toggle()

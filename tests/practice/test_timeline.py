@@ -135,3 +135,29 @@ def test_a_respelling_that_splits_differently_stays_one_clip() -> None:
     items = plan(practice, {"name": "Dr Ana"}, spoken_values={"name": "Doctor. Ana"})
     (speech,) = [i for i in items if isinstance(i, Speech)]
     assert speech.text == "Thank you, Dr Ana." and speech.voice_text == "Thank you, Doctor. Ana."
+
+
+def test_a_line_offering_you_speaks_by_name_only_when_chosen_and_given() -> None:
+    step = Say(
+        "{name}, this is hard.", speak="{name}, this is hard...", you="This is hard for you."
+    )
+    p = practice(step, Say("Well done, {name}."))
+
+    def said(**kwargs: object) -> list[tuple[str, str]]:
+        return [(i.text, i.voice_text) for i in plan(p, **kwargs) if isinstance(i, Speech)]
+
+    named = {"name": "Saoirse"}
+    spoken = {"name": "Seersha"}
+    assert said(values=named, spoken_values=spoken) == [
+        ("Saoirse, this is hard.", "Seersha, this is hard..."),
+        ("Well done, Saoirse.", "Well done, Seersha."),
+    ]
+    # "you" was chosen: the line that offers it speaks to "you"; the other keeps the name.
+    assert said(values=named, spoken_values=spoken, by_name=False) == [
+        ("This is hard for you.", "This is hard for you."),
+        ("Well done, Saoirse.", "Well done, Seersha."),
+    ]
+    # No name at all: the "you" form reads better than a line with its name taken out.
+    you = "This is hard for you."
+    assert said() == [(you, you), ("Well done.", "Well done.")]
+    assert said(values={"name": "  "}) == said()

@@ -491,3 +491,23 @@ def test_speak_respells_a_say_line_sentence_for_sentence() -> None:
 )
 def test_a_wrong_speak_is_reported_where_it_is(body: str, line: int, fragments: list[str]) -> None:
     assert_issue(HEAD + STEP + body, line, *fragments)
+
+
+def test_you_gives_a_say_line_its_form_without_the_name() -> None:
+    source = HEAD + STEP + 'say = "{name}, this is hard."\nyou = "This is hard for you."\n'
+    step = parse_practice(source, PATH).steps[0]
+    assert step == Say("{name}, this is hard.", line=4, you="This is hard for you.")
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "fragments"),
+    [
+        ('you = "Hello."\n', 4, ["you in step 1 goes with say", '"you"']),
+        ('say = "Hi, {name}."\nyou = "Hi, {name}."\n', 5, ["you in step 1 has {name}"]),
+        ('say = "Hi, {name}."\nyou = "Hi, {nmae}."\n', 5, ["you in step 1", "{name}"]),
+        ('say = "Hi."\nyou = ""\n', 5, ["you in step 1 is empty"]),
+        ('say = "Hi."\nyuo = "Hi."\n', 5, ['unknown key "yuo" in step 1; did you mean "you"?']),
+    ],
+)
+def test_a_wrong_you_is_reported_where_it_is(body: str, line: int, fragments: list[str]) -> None:
+    assert_issue(HEAD + STEP + body, line, *fragments)
