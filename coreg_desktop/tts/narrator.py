@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -246,8 +247,35 @@ def _as_mono(audio: object) -> np.ndarray:
     return np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
 
 
+#: The Latin letters every engine's front end (espeak-ng, for Piper and Kokoro alike) reads as
+#: letters: ASCII, Latin-1, Extended-A and -B. Beyond them, in Latin Extended Additional
+#: (Vietnamese "ễ", "ặ", the dotted letters of transliterations), espeak-ng reads the code point
+#: aloud: "Nguyễn" came out as "N G U Y letter 1 E C 5 N".
+_KNOWN_LATIN_END = 0x024F
+
+
+def _speakable_letter(ch: str) -> str:
+    """`ch`, or its bare letter where the front end would spell out the code point: "ễ" -> "e".
+
+    All the marks go, not only the last: English espeak-ng reads "Nguyen" as "New-yen" (the
+    usual English way), but "Nguyên" as "ng-GUY-ern".
+    """
+    if ord(ch) <= _KNOWN_LATIN_END or not ch.isalpha():
+        return ch
+    decomposed = unicodedata.normalize("NFD", ch)
+    base, marks = decomposed[0], decomposed[1:]
+    if ord(base) > _KNOWN_LATIN_END or not marks:
+        return ch  # another script (Greek, Cyrillic, Han): not ours to guess
+    return base
+
+
 def clean_text(text: str) -> str:
-    return " ".join(text.split())
+    """The text as the engine gets it (and as the cache is keyed): composed Unicode, single
+    spaces, and letters the front end would spell out as code points folded to ones it reads."""
+    composed = unicodedata.normalize("NFC", text)
+    if any(ord(c) > _KNOWN_LATIN_END for c in composed):
+        composed = "".join(_speakable_letter(c) for c in composed)
+    return " ".join(composed.split())
 
 
 class Narrator:
