@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -257,3 +258,43 @@ def test_warm_up_loads_the_voice(piper: PiperSynthesizer, tmp_path: Path) -> Non
 
     Narrator(piper, ClipCache(tmp_path)).warm_up()
     assert backend.voice_loaded(piper.model_path)
+
+
+# --- what the front end is given ------------------------------------------------------------
+
+#: espeak-ng (the front end of Piper and Kokoro alike) reads a letter it has no rule for as its
+#: code point: "Nguyễn" as "N G U Y letter 1 E C 5 N". In its phonemes, "letter" is "lˈɛɾɚ".
+_LETTER = ("lˈɛɾɚ", "lˌɛɾɚ")
+
+
+def _phonemes(text: str) -> str:
+    from coreg_desktop.tts.piper import bundled_model_path, get_voice
+
+    model = bundled_model_path()
+    assert model is not None
+    return "".join(p for sentence in get_voice(model).phonemize(text) for p in sentence)
+
+
+@pytest.mark.parametrize(
+    ("written", "given"),
+    [
+        ("It's okay, Nguyễn.", "It's okay, Nguyen."),
+        ("Phạm Đỗ Hồ", "Pham Đo Ho"),
+        ("Zoë, José, Siobhán, Łukasz, Dvořák", "Zoë, José, Siobhán, Łukasz, Dvořák"),
+        ("Ελένη", "Ελένη"),  # another script: for the respelling, not for a guess
+    ],
+)
+def test_letters_the_front_end_would_spell_out_are_given_bare(written: str, given: str) -> None:
+    from coreg_desktop.tts.narrator import clean_text
+
+    assert clean_text(written) == given
+    assert clean_text(unicodedata.normalize("NFD", written)) == given  # however it was typed
+
+
+def test_the_front_end_says_a_vietnamese_name_as_a_name() -> None:
+    from coreg_desktop.tts.narrator import clean_text
+
+    assert any(mark in _phonemes("Nguyễn") for mark in _LETTER)  # the problem is real
+    for name in ("Nguyễn", "Phạm", "Trần Thị Ngọc"):
+        said = _phonemes(clean_text(name))
+        assert not any(mark in said for mark in _LETTER), (name, said)
