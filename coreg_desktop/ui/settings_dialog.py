@@ -34,10 +34,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from coreg_desktop import names
 from coreg_desktop.audio.ambience import AMBIENCES
+from coreg_desktop.core import NAME_PREVIEW_LINE
 from coreg_desktop.settings import (
-    NAME_MAX,
     OPTIONS,
+    SPEAK_TO_NAME,
+    SPEAK_TO_YOU,
     TRAY_OPENS_WINDOW,
     TRAY_QUICK_RESET,
     Settings,
@@ -56,6 +59,16 @@ NAME_HELP = (
     "Some practices say your name, gently. Leave it empty and they simply won't. "
     "It stays on this computer."
 )
+NAME_SPOKEN_HELP = (
+    "If the voice says your name wrongly, write it the way it sounds, for example "
+    "\u201cSheer\u2011sha\u201d for Saoirse. The voice says this; the screen still shows your name."
+)
+SPEAK_TO_HELP = (
+    "Self-Compassion can say its kind words to you by name, or simply to \u201cyou\u201d."
+)
+#: A pasted page of text still reaches the check, which says how long it is, instead of being
+#: cut silently at the limit.
+NAME_FIELD_MAX = 1000
 SAFE_PERSON_HELP = (
     "Someone who feels safe to you: a friend, a grandparent, even a pet. "
     "\u201cA Safe Person\u201d invites you to picture them. It stays on this computer."
@@ -133,6 +146,7 @@ class SettingsDialog(QDialog):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.verticalScrollBar().setAccessibleName("Scroll the settings")
         contents = QWidget()
         contents.setObjectName("scrollContents")
         scroll.setWidget(contents)
@@ -148,10 +162,42 @@ class SettingsDialog(QDialog):
 
         # -- about you
         about = self._section(col, "About you")
+        self._bridge = bridge
         self.name_edit = self._line_edit(about, "Your first name", "name", NAME_HELP)
+        # Hearing your own name said right: the name (or how to say it) in the voice shown.
+        self.name_preview_button = QPushButton("Preview")
+        self.name_preview_button.setAccessibleName("Hear your name")
+        self.name_preview_button.setToolTip(
+            "Hear the voice say \u201cIt\u2019s okay\u201d with your name"
+        )
+        self.name_preview_button.clicked.connect(self.preview_name)
+        self._beside(self.name_edit, self.name_preview_button)
+        self.name_spoken_edit = self._line_edit(
+            about, "Say it like", "name_spoken", NAME_SPOKEN_HELP
+        )
+        self.speak_to_combo = QComboBox()
+        self.speak_to_combo.setAccessibleName("Kind words in Self-Compassion")
+        self.speak_to_combo.addItem("", SPEAK_TO_NAME)
+        self.speak_to_combo.addItem("", SPEAK_TO_YOU)
+        self.speak_to_combo.setCurrentIndex(
+            max(0, self.speak_to_combo.findData(settings.text("speak_to")))
+        )
+        self._field(about, "Kind words in Self-Compassion", self.speak_to_combo, SPEAK_TO_HELP)
         self.safe_person_edit = self._line_edit(
             about, "A safe person", "safe_person.name", SAFE_PERSON_HELP
         )
+        #: Says, in one line under the fields, what a name cannot hold; Save waits for a fix.
+        self.name_problem_label = QLabel()
+        self.name_problem_label.setWordWrap(True)
+        self.name_problem_label.setVisible(False)
+        about.addWidget(self.name_problem_label)
+        self._name_fields = (
+            ("Your first name", self.name_edit),
+            ("Say it like", self.name_spoken_edit),
+            ("A safe person", self.safe_person_edit),
+        )
+        for _label, edit in self._name_fields:
+            edit.textChanged.connect(self._names_changed)
 
         # -- voice
         voice = self._section(col, "Voice")
@@ -164,7 +210,6 @@ class SettingsDialog(QDialog):
         self.preview_button.setToolTip("Hear this voice say one line")
         self.preview_button.setEnabled(bridge is not None)
         self.preview_button.clicked.connect(self.preview_voice)
-        self._bridge = bridge
         picker = QWidget()
         row = QHBoxLayout(picker)
         row.setContentsMargins(0, 0, 0, 0)
@@ -264,6 +309,9 @@ class SettingsDialog(QDialog):
 
         order: list[QWidget] = [
             self.name_edit,
+            *([self.name_preview_button] if bridge is not None else []),
+            self.name_spoken_edit,
+            self.speak_to_combo,
             self.safe_person_edit,
             self.voice_combo,
             *([self.preview_button] if self.preview_button.isEnabled() else []),
@@ -281,6 +329,7 @@ class SettingsDialog(QDialog):
         for first, second in pairwise(order):
             QWidget.setTabOrder(first, second)
         self.tab_order = order
+        self._names_changed()
         self._initial = self._snapshot()
         self.name_edit.setFocus()
 
@@ -292,6 +341,40 @@ class SettingsDialog(QDialog):
         """Say the preview line in the voice the picker shows (saved or not)."""
         if self._bridge is not None:
             self._bridge.preview(str(self.voice_combo.currentData() or ""))
+
+    def preview_name(self) -> None:
+        """Say "It's okay, <name>." in the voice shown, as the fields read now (unsaved), with
+        the respelling when there is one: the way to find a respelling that sounds right."""
+        if self._bridge is not None and self.name_problem(fields=2) is None:
+            self._bridge.preview(
+                str(self.voice_combo.currentData() or ""),
+                NAME_PREVIEW_LINE,
+                name=self.name_edit.text(),
+                name_spoken=self.name_spoken_edit.text(),
+            )
+
+    def name_problem(self, fields: int = 3) -> str | None:
+        """One sentence about the first name field (of the first `fields`) that cannot be
+        saved as it is, or None."""
+        for label, edit in self._name_fields[:fields]:
+            wrong = names.problem(names.clean(edit.text()))
+            if wrong:
+                return f"{label} {wrong}."
+        return None
+
+    def _names_changed(self) -> None:
+        problem = self.name_problem()
+        self.name_problem_label.setText(problem or "")
+        self.name_problem_label.setAccessibleName(problem or "")
+        self.name_problem_label.setVisible(problem is not None)
+        self.save_button.setEnabled(problem is None)
+        name = names.clean(self.name_edit.text())
+        self.name_preview_button.setEnabled(  # a safe person's typo does not stop it
+            self._bridge is not None and bool(name) and self.name_problem(fields=2) is None
+        )
+        example = name if name and names.problem(name) is None else "Sam"
+        self.speak_to_combo.setItemText(0, f"By my name: \u201cIt\u2019s okay, {example}.\u201d")
+        self.speak_to_combo.setItemText(1, "As \u201cyou\u201d: \u201cIt\u2019s okay.\u201d")
 
     def show_preparation(self, progress: Progress | None) -> None:
         """The preparer's progress in one quiet line, shown only while it works."""
@@ -362,11 +445,25 @@ class SettingsDialog(QDialog):
 
     def _line_edit(self, box: QVBoxLayout, text: str, key: str, help_text: str) -> QLineEdit:
         edit = QLineEdit(str(self.settings[key]))
-        edit.setMaxLength(NAME_MAX)
+        edit.setMaxLength(NAME_FIELD_MAX)
         edit.setPlaceholderText("Optional")
         edit.setAccessibleName(text)
         self._field(box, text, edit, help_text)
         return edit
+
+    @staticmethod
+    def _beside(field: QWidget, button: QPushButton) -> None:
+        """Put `button` at the end of `field`'s row, where `_field` placed the field."""
+        parent = field.parentWidget()
+        box = parent.layout() if parent is not None else None
+        if not isinstance(box, QVBoxLayout):
+            return
+        index = box.indexOf(field)
+        row = QHBoxLayout()
+        box.insertLayout(index, row)
+        box.removeWidget(field)
+        row.addWidget(field, 1)
+        row.addWidget(button)
 
     def _slider(
         self,
@@ -467,8 +564,10 @@ class SettingsDialog(QDialog):
     def _snapshot(self) -> dict[str, Any]:
         """What each control shows, in control terms (slider positions, combo data)."""
         return {
-            "name": self.name_edit.text().strip(),
-            "safe_person.name": self.safe_person_edit.text().strip(),
+            "name": names.clean(self.name_edit.text()),
+            "name_spoken": names.clean(self.name_spoken_edit.text()),
+            "speak_to": self.speak_to_combo.currentData(),
+            "safe_person.name": names.clean(self.safe_person_edit.text()),
             "voice": self.voice_combo.currentData(),
             "rate": self.rate_slider.value(),
             "volume.voice": self.voice_volume_slider.value(),
@@ -507,6 +606,9 @@ class SettingsDialog(QDialog):
         return list(self._changed)
 
     def accept(self) -> None:
+        if self.name_problem() is not None:
+            self.name_problem_label.setVisible(True)
+            return  # the line under the fields says what to change; nothing is lost
         changes = self.pending_changes()
         before = self.settings.snapshot()
         try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -137,6 +139,8 @@ def test_every_option_has_a_control(
 ) -> None:
     dialog = make_dialog(qtbot, settings)
     dialog.name_edit.setText("Sam")
+    dialog.name_spoken_edit.setText("Sahm")
+    dialog.speak_to_combo.setCurrentIndex(dialog.speak_to_combo.findData("you"))
     dialog.safe_person_edit.setText("Ana")
     dialog.voice_combo.setCurrentIndex(dialog.voice_combo.findData("system:gmw/en"))
     dialog.rate_slider.setValue(120)
@@ -156,6 +160,7 @@ def test_every_option_has_a_control(
     assert settings["ambience"] == "none"
     assert settings["rate"] == 1.2
     assert settings["tray.click"] == "open"
+    assert settings["name_spoken"] == "Sahm" and settings["speak_to"] == "you"
 
 
 def test_voice_list_is_a_sensible_few(
@@ -313,3 +318,123 @@ def test_preview_says_one_calm_line_with_the_name_in_the_voice_shown(
     assert started == [] and not bridge.active  # a preview is not a practice: views stay put
     assert settings.path.exists() is False  # hearing a voice chooses nothing
     session.stop(fade_s=0.1)
+
+
+# ------------------------------------------------------------------------ names
+
+
+def test_the_name_preview_says_the_unsaved_name_the_way_it_is_spelt_to_be_said(
+    qtbot: QtBot, settings: Settings, bridge: PlayerBridge, themed: Callable[..., None]
+) -> None:
+    dialog = SettingsDialog(settings, VOICES, bridge=bridge)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert not dialog.name_preview_button.isEnabled()  # no name yet: nothing to hear
+    qtbot.keyClicks(dialog.name_edit, "Saoirse")
+    assert dialog.name_preview_button.isEnabled()
+    qtbot.keyClicks(dialog.name_spoken_edit, "Seersha")
+    qtbot.mouseClick(dialog.name_preview_button, Qt.MouseButton.LeftButton)
+    session = bridge.player.session
+    assert session is not None and session.id == PREVIEW_ID
+    assert session.wait_narrated(timeout=60)
+    assert [s.key for s in session.timeline.sounds] == ["It's okay, Seersha."]
+    assert session.timeline.state_at(session.timeline.sounds[0].start + 10).caption == (
+        "It's okay, Saoirse."
+    )
+    session.stop(fade_s=0.1)
+    dialog.name_spoken_edit.clear()  # without a respelling the name is said as written
+    qtbot.mouseClick(dialog.name_preview_button, Qt.MouseButton.LeftButton)
+    again = bridge.player.session
+    assert again is not None and again is not session and again.wait_narrated(timeout=60)
+    assert [s.key for s in again.timeline.sounds] == ["It's okay, Saoirse."]
+    again.stop(fade_s=0.1)
+    assert not settings.path.exists()  # hearing a name saves nothing
+    assert settings["name"] == ""
+
+
+@pytest.mark.parametrize("field", ["name_edit", "name_spoken_edit", "safe_person_edit"])
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Sam\nJones", "a line break"),
+        ("Sam \U0001f60a", "an emoji or symbol"),
+        ("x" * 200, "is 200 characters long"),
+        ("Sam'; rm -rf ~", '";"'),
+        ('Sam" = 1', '"""'),
+        ("{name}", '"{"'),
+    ],
+)
+def test_an_odd_name_gets_one_line_under_the_fields_and_nothing_is_saved(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None], field: str, text: str,
+    said: str,
+) -> None:
+    dialog = make_dialog(qtbot, settings)
+    edit = getattr(dialog, field)
+    edit.setText(text)
+    label = dialog.name_problem_label
+    assert label.isVisible() and said in label.text() and "\n" not in label.text()
+    assert label.text().startswith(
+        {"name_edit": "Your first name", "name_spoken_edit": "Say it like",
+         "safe_person_edit": "A safe person"}[field]
+    )
+    assert not dialog.save_button.isEnabled()
+    dialog.accept()  # Enter in a field, say: the dialog stays, and nothing is written
+    assert dialog.isVisible() and not settings.path.exists()
+    assert edit.text() == text  # what was typed is kept, to be fixed, not thrown away
+    edit.setText("Zoë")
+    assert not label.isVisible() and dialog.save_button.isEnabled()
+    dialog.accept()
+    assert settings[{"name_edit": "name", "name_spoken_edit": "name_spoken",
+                     "safe_person_edit": "safe_person.name"}[field]] == "Zoë"
+
+
+def test_kind_words_by_name_or_as_you(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    dialog = make_dialog(qtbot, settings)
+    combo = dialog.speak_to_combo
+    assert combo.currentData() == "name"
+    assert combo.itemText(0) == "By my name: \u201cIt\u2019s okay, Sam.\u201d"
+    dialog.name_edit.setText("Siobhán")
+    assert combo.itemText(0) == "By my name: \u201cIt\u2019s okay, Siobhán.\u201d"
+    assert combo.itemText(1) == "As \u201cyou\u201d: \u201cIt\u2019s okay.\u201d"
+    assert "Self-Compassion" in combo.accessibleDescription()
+    combo.setCurrentIndex(1)
+    dialog.accept()
+    assert dialog.changed_keys() == ["name", "speak_to"]
+    assert settings["speak_to"] == "you"
+
+
+def test_names_section_in_light_and_dark(
+    qtbot: QtBot, settings: Settings, bridge: PlayerBridge, themed: Callable[..., None],
+    tmp_path: Path,
+) -> None:
+    shots = Path(os.environ.get("COREG_SHOTS", str(tmp_path)))
+    shots.mkdir(parents=True, exist_ok=True)
+    for dark in (False, True):
+        themed(dark=dark)
+        dialog = SettingsDialog(settings, VOICES, bridge=bridge)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        dialog.name_edit.setText("Saoirse")
+        dialog.name_spoken_edit.setText("Seersha")
+        qtbot.wait(50)
+        assert layout_problems(dialog) == []
+        content = dialog.scroll_area.widget()
+        assert content is not None and layout_problems(content) == []
+        assert unnamed_controls(dialog) == []
+        row = dialog.name_edit.geometry()
+        button = dialog.name_preview_button.geometry()
+        assert abs(row.center().y() - button.center().y()) <= 2  # the Preview beside the name
+        assert button.left() >= row.right()
+        look = "dark" if dark else "light"
+        dialog.grab().save(str(shots / f"settings-names-{look}.png"))
+        dialog.safe_person_edit.setText("Gran \U0001f60a")
+        qtbot.wait(50)
+        assert dialog.name_preview_button.isEnabled()  # the name itself is fine
+        assert not dialog.save_button.isEnabled()
+        assert layout_problems(content) == []
+        dialog.grab().save(str(shots / f"settings-names-problem-{look}.png"))
+        dialog.reject()
