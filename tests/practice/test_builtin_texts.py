@@ -94,6 +94,10 @@ def test_every_caption_and_spoken_line_reads_naturally(practice: Practice, liste
     heard = " ".join(s.text for s in speeches)
     if not name:
         assert "Sam" not in heard
+    uses_name = any(isinstance(step, Say) and "{name" in step.text for step in practice.steps)
+    if name and uses_name and options["by_name"]:
+        assert name in heard  # shown wherever the practice uses it
+        assert any(name in s.voice_text for s in speeches)  # and said
 
 
 def test_self_compassion_says_the_name_or_you_as_chosen() -> None:
