@@ -295,7 +295,9 @@ class Coreg:
                 autostart.apply(self.settings.flag("start_at_login"))
             except OSError as exc:
                 self._notice(f"Coreg could not change the start-at-login entry ({exc}).")
-        if any(k in keys for k in ("voice", "rate", "name", "safe_person.name", "ambience")):
+        texts = ("voice", "rate", "name", "name_spoken", "speak_to", "safe_person.name",
+                 "ambience")
+        if any(k in keys for k in texts):
             self.prepare_narration()  # the core has a new narrator by now, if one was needed
 
     def _notice(self, text: str) -> None:
