@@ -8,13 +8,13 @@ the name, or the sound of its respelling.
 Whisper cannot know how a name is spelt, only how it sounds, so each name lists the spellings
 it writes for the right sound ("Shivon" for Siobhán, "Reese" for Rhys). Only spellings of that
 sound belong there, never a word the voice got wrong: Piper's "José" is heard as "I'll say" in
-8 renders of 8, so Piper gets a respelling, and "I'll say" is not accepted. Measured on
+24 renders of 28, so Piper gets a respelling, and "I'll say" is not accepted. Measured on
 2026-12-01 (renders of "It's okay, NAME."):
 
 | name | Piper (8 renders) | Kokoro af_heart |
 |---|---|---|
 | Zoë | Zoe 7/8 | Zoe |
-| José | "I'll say" 8/8; as "Hoh-zay": Jose 8/8 | Jose |
+| José | "I'll say" 24/28; as "Hoh-zay": Jose 28/28 | Jose |
 | Siobhán | shivon 3/8 ("she won", "should warn") | Shavon |
 | Nguyễn | "letter 1 E C 5" until the narrator's fix; now "new in" / "Newian" 8/8 | Newyen |
 | Aoife | Eva 5/8 (the f comes out voiced); as "Ee-fah": EFA / IFA 6/8 | IFA |
@@ -44,8 +44,9 @@ from coreg_desktop.tts.piper import PiperSynthesizer
 from tests import asr
 
 #: Piper samples noise into every render, so a name counts as heard when one of a few fresh
-#: renders has it (see test_asr.py); Kokoro renders the same line the same way each time.
-PIPER_TRIES = 8
+#: renders has it (see test_asr.py); Kokoro renders the same line the same way each time. The
+#: hardest, Siobhán, is heard in 3 renders of 8: all 12 missing it is about 1 in 300 by chance.
+PIPER_TRIES = 12
 KOKORO_TRIES = 2
 
 
@@ -154,13 +155,26 @@ def test_kokoro_says_the_name_so_it_is_heard(
     _check(name, name.kokoro, heart, KOKORO_TRIES, tmp_path)
 
 
+#: Renders of each form of José's line, and how many must (or may) be heard as José. Measured:
+#: as written 4 of 20, as "Hoh-zay" 20 of 20; six of eight as written is about 1 in 800.
+RESPELL_RENDERS = 8
+
+
 def test_a_respelling_changes_what_is_heard_and_not_the_caption(
     whisper: object, piper: Narrator, tmp_path: Path
 ) -> None:
-    """The check can fail: José as written is not heard as José; said like "Hoh-zay", it is."""
+    """The check can fail: José as written is mostly heard as "I'll say"; said like "Hoh-zay",
+    almost always as José, while the caption keeps "José"."""
     jose = NAMES[1]
-    as_written = asr.transcribe(piper.render("It's okay, José."), piper.sample_rate)
-    assert not _heard(jose, as_written), as_written
+
+    def heard_in(line: str) -> list[str]:
+        return [asr.transcribe(piper.render(line), piper.sample_rate)
+                for _ in range(RESPELL_RENDERS)]
+
+    as_written = heard_in("It's okay, José.")
+    respelled = heard_in("It's okay, Hoh-zay.")
+    assert sum(_heard(jose, h) for h in as_written) <= RESPELL_RENDERS - 3, as_written
+    assert sum(_heard(jose, h) for h in respelled) >= RESPELL_RENDERS - 1, respelled
     _check(jose, "Hoh-zay", piper, PIPER_TRIES, tmp_path)
 
 
