@@ -301,6 +301,10 @@ QPushButton[role="primary"], QPushButton:default {{
 }}
 QPushButton[role="primary"]:hover, QPushButton:default:hover {{ background: {accent_hover}; }}
 QPushButton[role="primary"]:focus, QPushButton:default:focus {{ border: 2px solid {tx}; }}
+QPushButton[role="primary"]:disabled, QPushButton:default:disabled {{
+    background: {sa}; color: {hex_rgb(mix(c.muted, c.window, 0.35))}; border: 1px solid {bd};
+    font-weight: 600;
+}}
 QPushButton[role="ghost"], QToolButton[role="ghost"] {{
     background: transparent; border: 1px solid transparent; color: {tx};
     padding: {px(6)} {px(12)};

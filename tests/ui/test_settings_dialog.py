@@ -430,11 +430,16 @@ def test_names_section_in_light_and_dark(
         assert abs(row.center().y() - button.center().y()) <= 2  # the Preview beside the name
         assert button.left() >= row.right()
         look = "dark" if dark else "light"
+        ready = dialog.save_button.grab().toImage()
+        accent = ready.pixelColor(6, ready.height() // 2)
         dialog.grab().save(str(shots / f"settings-names-{look}.png"))
         dialog.safe_person_edit.setText("Gran \U0001f60a")
         qtbot.wait(50)
         assert dialog.name_preview_button.isEnabled()  # the name itself is fine
         assert not dialog.save_button.isEnabled()
+        # A Save that waits looks it: not the accent colour of one that can be pressed.
+        waiting = dialog.save_button.grab().toImage()
+        assert waiting.pixelColor(6, waiting.height() // 2) != accent
         assert layout_problems(content) == []
         dialog.grab().save(str(shots / f"settings-names-problem-{look}.png"))
         dialog.reject()
