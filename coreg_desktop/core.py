@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from coreg_desktop.player import Player
     from coreg_desktop.practice.loader import Library
     from coreg_desktop.practice.model import Practice
+    from coreg_desktop.practice.timeline import MemoClip
+    from coreg_desktop.safe_people import Person, SafePeople
     from coreg_desktop.session import Session
     from coreg_desktop.sources import PracticeSource
     from coreg_desktop.tts.narrator import Narrator
@@ -60,6 +62,8 @@ class SessionOptions:
     ambience: str | None = None  # None: the source's own; "none": silence
     rate: float = 1.0
     spoken: dict[str, str | None] | None = None  # placeholders as the voice says them
+    memos: tuple[MemoClip, ...] = ()  # the safe person's voice memos, in their turn
+    person: str | None = None  # the safe person's name as stored, when they have a profile
 
 
 class UnknownPractice(LookupError):
@@ -108,6 +112,7 @@ class Core:
         library: Library | None = None,
         narrator: Narrator | None = None,
         bank: SoundBank | None = None,
+        safe_people: SafePeople | None = None,
         on_notice: Notice | None = None,
         report: Callable[[str], None] | None = None,
     ) -> None:
@@ -120,6 +125,7 @@ class Core:
         self._library: Library | None = library
         self._narrator: Narrator | None = narrator
         self._bank: SoundBank | None = bank
+        self._safe_people: SafePeople | None = safe_people
         self._player: Player | None = None
         self._busy_checks: list[Callable[[], bool]] = []
         self._previewing: tuple[str, Narrator] | None = None  # the voice last previewed
@@ -192,6 +198,21 @@ class Core:
             return self._bank
 
     @property
+    def safe_people(self) -> SafePeople:
+        """The store of safe people (light: it reads their folder when asked)."""
+        with self._lock:
+            if self._safe_people is None:
+                from coreg_desktop.safe_people import SafePeople
+
+                self._safe_people = SafePeople(report=self._report)
+            return self._safe_people
+
+    def safe_person(self) -> Person | None:
+        """The safe person practices use: the one the `safe_person.name` setting names."""
+        name = self.settings.text("safe_person.name")
+        return self.safe_people.get(name) if name else None
+
+    @property
     def player(self) -> Player:
         with self._lock:
             if self._player is None:
@@ -213,10 +234,22 @@ class Core:
     def options(self, ambience: str | None = None) -> SessionOptions:
         """What the settings make of a practice: names for its placeholders, the speaking rate,
         and the soundscape (`ambience` from the request, else the setting, else the practice's)."""
+        from coreg_desktop.practice.timeline import MemoClip
+        from coreg_desktop.safe_people import relationship_phrase
+
         chosen = ambience or self.settings.text("ambience") or None
-        return SessionOptions(
-            self.settings.placeholder_values(), chosen, self.settings.number("rate")
-        )
+        values = self.settings.placeholder_values()
+        person = self.safe_person()
+        memos: tuple[MemoClip, ...] = ()
+        if person is not None:
+            values["safe_person"] = person.name
+            values["relationship"] = relationship_phrase(person.relationship) or None
+            memos = tuple(
+                MemoClip(str(person.memo_path(m)), m.seconds, f"A message from {person.name}")
+                for m in person.memos_in_turn()
+            )
+        return SessionOptions(values, chosen, self.settings.number("rate"), memos=memos,
+                              person=person.name if person is not None else None)
 
     def preview(self, voice: str) -> Session:
         """Say the preview line in `voice` (an id from `voices`, "" for the default), now.
@@ -266,7 +299,10 @@ class Core:
         """The practice as a program source, with the listener's names and pace filled in."""
         from coreg_desktop.sources import PracticeSource
 
-        return PracticeSource(practice, options.values, options.rate, options.spoken)
+        spoken = options.spoken
+        if spoken is not None:  # the relationship is said as it is written
+            spoken = {"relationship": options.values.get("relationship"), **spoken}
+        return PracticeSource(practice, options.values, options.rate, spoken, options.memos)
 
     def first_text(self, practice: Practice) -> str | None:
         """The first sentence the practice says, with the listener's settings."""
@@ -284,7 +320,15 @@ class Core:
         if isinstance(practice, str):
             practice = self.practice(practice)
         options = self.options(ambience)
-        return self.player.play(self.source(practice, options), options.ambience)
+        source = self.source(practice, options)
+        session = self.player.play(source, options.ambience)
+        if options.person is not None and options.memos:
+            from coreg_desktop.practice.timeline import MemoItem
+
+            played = sum(isinstance(item, MemoItem) for item in source.items)
+            if played:  # the next practice plays their next memo
+                self.safe_people.mark_used(options.person, played)
+        return session
 
     def render(self, practice: Practice | str, ambience: str | None = None) -> np.ndarray:
         """The whole practice as (frames, 2) float32: exactly what `play` plays."""
