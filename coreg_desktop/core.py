@@ -48,6 +48,7 @@ NO_VOICE_NOTICE = (
 #: What a voice preview says: one calm line, with the listener's name when they gave one.
 PREVIEW_LINE = "It's okay, {name}. I'm right here with you."
 PREVIEW_ID = "voice-preview"
+MEMO_PREVIEW_ID = "memo-preview"
 KOKORO_PREFIX = "kokoro:"
 #: Settings the engine follows while running.
 VOICE_KEYS = ("voice", "rate")
@@ -263,6 +264,21 @@ class Core:
         line = Practice(id=PREVIEW_ID, title="Voice preview", ambience="none",
                         steps=(Say(PREVIEW_LINE),))
         return self.player.play(self.source(line, self.options()), "none", narrator=narrator)
+
+    def play_memo(self, person: str, memo_file: str) -> Session:
+        """Play one of a safe person's memos on its own, as Settings' Play button does."""
+        from coreg_desktop.practice.model import Memo, Practice
+        from coreg_desktop.practice.timeline import MemoClip
+        from coreg_desktop.safe_people import SafePersonError
+        from coreg_desktop.sources import PracticeSource
+
+        found = self.safe_people.require(person)
+        memo = next((m for m in found.memos if m.file == memo_file), None)
+        if memo is None:
+            raise SafePersonError(f"{found.name} has no such memo any more")
+        clip = MemoClip(str(found.memo_path(memo)), memo.seconds, memo.label)
+        line = Practice(id=MEMO_PREVIEW_ID, title=memo.label, ambience="none", steps=(Memo(),))
+        return self.player.play(PracticeSource(line, memos=(clip,)), "none")
 
     def _preview_narrator(self, voice: str) -> Narrator:
         from coreg_desktop.tts import make_synthesizer

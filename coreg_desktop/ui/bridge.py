@@ -102,6 +102,14 @@ class PlayerBridge(QObject):
         self._session = -1
         self.core.preview(voice)
 
+    def play_memo(self, person: str, memo_file: str) -> None:
+        """Play a safe person's memo on its own; like a preview, the views do not follow it."""
+        if self.active and self._practice is not None:
+            self._set_transport(Transport.STOPPED)
+            self.stopped.emit(self._practice.id)
+        self._session = -1
+        self.core.play_memo(person, memo_file)
+
     def toggle(self) -> None:
         self.player.toggle()
 

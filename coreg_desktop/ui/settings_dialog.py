@@ -43,6 +43,7 @@ from coreg_desktop.settings import (
     Settings,
 )
 from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
+from coreg_desktop.ui.safe_people_panel import SafePeoplePanel
 from coreg_desktop.ui.theme import set_role
 
 if TYPE_CHECKING:
@@ -152,6 +153,11 @@ class SettingsDialog(QDialog):
         self.safe_person_edit = self._line_edit(
             about, "A safe person", "safe_person.name", SAFE_PERSON_HELP
         )
+
+        people = self._section(col, "Your safe people")
+        self.safe_people_panel = SafePeoplePanel(bridge=bridge)
+        self.safe_people_panel.chosen.connect(self.safe_person_edit.setText)
+        people.addWidget(self.safe_people_panel)
 
         # -- voice
         voice = self._section(col, "Voice")
@@ -265,6 +271,7 @@ class SettingsDialog(QDialog):
         order: list[QWidget] = [
             self.name_edit,
             self.safe_person_edit,
+            *self.safe_people_panel.tab_order(),
             self.voice_combo,
             *([self.preview_button] if self.preview_button.isEnabled() else []),
             self.rate_slider,
@@ -280,7 +287,7 @@ class SettingsDialog(QDialog):
         ]
         for first, second in pairwise(order):
             QWidget.setTabOrder(first, second)
-        self.tab_order = order
+        self.tab_order = [w for w in order if w.isEnabled()]  # Tab passes over the rest
         self._initial = self._snapshot()
         self.name_edit.setFocus()
 
@@ -518,9 +525,24 @@ class SettingsDialog(QDialog):
             self._show_save_problem(str(exc))
             return
         self._changed = list(changes)
+        self._make_chosen_person(str(changes.get("safe_person.name", "")))
         if changes:
             log.info("settings changed: %s", ", ".join(changes))
         super().accept()
+
+    def _make_chosen_person(self, name: str) -> None:
+        """A safe person typed in by name gets a profile, as `config set` gives one."""
+        from coreg_desktop.safe_people import SafePersonError
+
+        if not name:
+            return
+        store = self.safe_people_panel.store
+        try:
+            if store.get(name) is None:
+                store.add(name)
+            store.mark_used(name)
+        except SafePersonError as exc:
+            log.warning("%s", exc)
 
     def reject(self) -> None:
         self._changed = []
