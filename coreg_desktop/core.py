@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coreg_desktop import paths
@@ -212,6 +213,23 @@ class Core:
         """The safe person practices use: the one the `safe_person.name` setting names."""
         name = self.settings.text("safe_person.name")
         return self.safe_people.get(name) if name else None
+
+    def photo_for(self, practice: Practice | None) -> Path | None:
+        """The safe person's photo, for a practice that is about them (it names them, or plays
+        their memo); None otherwise, or when they have no photo."""
+        from coreg_desktop.practice.model import Memo, Say
+
+        if practice is None:
+            return None
+        about = any(
+            isinstance(step, Memo)
+            or (isinstance(step, Say) and ("{safe_person" in step.text
+                                           or "{relationship" in step.text))
+            for step in practice.steps
+        )
+        person = self.safe_person() if about else None
+        path = person.photo_path if person is not None else None
+        return path if path is not None and path.is_file() else None
 
     @property
     def player(self) -> Player:
