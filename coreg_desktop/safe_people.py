@@ -292,21 +292,43 @@ class SafePeople:
 
     def add_memo(self, name: str, source: Path) -> tuple[Person, Memo]:
         """Import a voice memo for `name`; nothing is kept unless the whole import worked."""
-        from coreg_desktop.audio.memo import STORED_SUFFIX, MemoError, encode_flac, prepare
+        from coreg_desktop.audio.memo import MemoError, prepare
 
-        person = self.require(name)
-        if len(person.memos) >= MAX_MEMOS:
-            raise SafePersonError(f"{person.name} already has {MAX_MEMOS} memos; remove one first")
+        person = self._room_for_a_memo(name)
         try:
             prepared = prepare(source)
         except MemoError as exc:
             raise SafePersonError(str(exc)) from None
-        memo = Memo(f"memo-{uuid.uuid4().hex[:12]}{STORED_SUFFIX}", _label(source.name),
-                    round(prepared.seconds, 2))
+        return self._store_memo(person, prepared.audio, _label(source.name))
+
+    def add_recording(self, name: str, audio: Any, label: str) -> tuple[Person, Memo]:
+        """Keep a memo recorded in Coreg (mono float32 at the mixer rate), cleaned like an
+        imported one."""
+        from coreg_desktop.audio.memo import MemoError, prepare_audio
+
+        person = self._room_for_a_memo(name)
+        try:
+            prepared = prepare_audio(audio, "The recording")
+        except MemoError as exc:
+            raise SafePersonError(str(exc)) from None
+        return self._store_memo(person, prepared.audio, _label(label))
+
+    def _room_for_a_memo(self, name: str) -> Person:
+        person = self.require(name)
+        if len(person.memos) >= MAX_MEMOS:
+            raise SafePersonError(f"{person.name} already has {MAX_MEMOS} memos; remove one first")
+        return person
+
+    def _store_memo(self, person: Person, audio: Any, label: str) -> tuple[Person, Memo]:
+        from coreg_desktop.audio.memo import STORED_SUFFIX, MemoError, encode_flac
+        from coreg_desktop.constants import SAMPLE_RATE
+
+        memo = Memo(f"memo-{uuid.uuid4().hex[:12]}{STORED_SUFFIX}", label,
+                    round(len(audio) / SAMPLE_RATE, 2))
         self._private_dir(person.folder / MEMO_DIR)
         path = person.memo_path(memo)
         try:
-            encode_flac(prepared.audio, path)
+            encode_flac(audio, path)
         except MemoError as exc:
             raise SafePersonError(str(exc)) from None
         current = self.require(person.name)  # another process may have changed it meanwhile

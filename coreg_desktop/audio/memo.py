@@ -82,18 +82,24 @@ def prepare(path: Path) -> PreparedMemo:
         decoded = decode(path, DECODE_SECONDS)
     except DecodeError as exc:
         raise MemoError(f"{path}: {exc}") from None
-    audio = trim(decoded.audio)
+    return prepare_audio(decoded.audio, str(path), decoded.capped)
+
+
+def prepare_audio(raw: np.ndarray, what: str, capped: bool = False) -> PreparedMemo:
+    """Trim, check and level mono audio at the mixer rate (a decoded file, or a recording);
+    `what` names it in the one-line MemoError."""
+    audio = trim(raw)
     if len(audio) == 0:
-        raise MemoError(f"{path}: has no sound in it (it is empty or silent)")
+        raise MemoError(f"{what}: has no sound in it (it is empty or silent)")
     seconds = len(audio) / SAMPLE_RATE
-    if decoded.capped and _reaches_end(decoded.audio, audio):
-        raise MemoError(f"{path}: is longer than {_minutes(MAX_SECONDS)}; trim it to at most "
+    if capped and _reaches_end(raw, audio):
+        raise MemoError(f"{what}: is longer than {_minutes(MAX_SECONDS)}; trim it to at most "
                         f"{_minutes(MAX_SECONDS)} and import it again")
     if seconds > MAX_SECONDS:
-        raise MemoError(f"{path}: lasts {_clock(seconds)} without its silent edges; a memo can "
+        raise MemoError(f"{what}: lasts {_clock(seconds)} without its silent edges; a memo can "
                         f"be at most {_minutes(MAX_SECONDS)}")
     if seconds < MIN_SECONDS:
-        raise MemoError(f"{path}: is too short to be a memo ({seconds:.1f} s of sound)")
+        raise MemoError(f"{what}: is too short to be a memo ({seconds:.1f} s of sound)")
     cleaned = fade_edges(normalise_loudness(audio, SAMPLE_RATE), SAMPLE_RATE, 0.02)
     return PreparedMemo(cleaned.astype(np.float32))
 

@@ -161,9 +161,10 @@ class SafePeoplePanel(QWidget):
         self.play_button = self._button("Play", "Play this voice memo", self.play_memo)
         self.remove_memo_button = self._button("Remove memo", "Remove this voice memo",
                                                self.remove_memo)
-        self.record_slot = QHBoxLayout()  # the recorder's button goes here when there is one
-        col.addLayout(self._row(self.import_button, self.play_button, self.remove_memo_button))
-        col.addLayout(self.record_slot)
+        self.record_button = self._button("Record…", "Record a voice memo",
+                                          self.record_memo)
+        col.addLayout(self._row(self.import_button, self.record_button, self.play_button,
+                                self.remove_memo_button))
 
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
@@ -175,8 +176,8 @@ class SafePeoplePanel(QWidget):
         """The panel's controls in reading order, for the dialog's Tab chain."""
         return [self.people_list, self.name_edit, self.relationship_edit, self.add_button,
                 self.save_button, self.use_button, self.remove_button, self.photo_button,
-                self.remove_photo_button, self.memo_list, self.import_button, self.play_button,
-                self.remove_memo_button]
+                self.remove_photo_button, self.memo_list, self.import_button,
+                self.record_button, self.play_button, self.remove_memo_button]
 
     # ------------------------------------------------------------------ building
 
@@ -236,7 +237,7 @@ class SafePeoplePanel(QWidget):
         self.name_edit.setText(person.name if person else "")
         self.relationship_edit.setText(person.relationship if person else "")
         for button in (self.save_button, self.use_button, self.remove_button, self.photo_button,
-                       self.import_button):
+                       self.import_button, self.record_button):
             button.setEnabled(has and not self.busy)
         self.add_button.setEnabled(not self.busy)
         self.remove_photo_button.setEnabled(has and bool(person and person.photo))
@@ -374,6 +375,19 @@ class SafePeoplePanel(QWidget):
         self.refresh(str(name) if name else None)
         self.say(line)
         self.changed.emit()
+
+    def record_memo(self) -> None:
+        """Open the recorder for the selected person (it says so if there is no microphone)."""
+        from coreg_desktop.ui.record_dialog import RecordDialog
+
+        name = self.selected_name()
+        if name is None:
+            return
+        dialog = RecordDialog(self.store, name, self)
+        dialog.saved.connect(self.added_recording)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.record_dialog = dialog
+        dialog.open()
 
     def added_recording(self, name: str, line: str) -> None:
         """The recorder stored a memo for `name`."""

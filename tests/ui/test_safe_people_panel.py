@@ -107,3 +107,28 @@ def test_a_safe_person_typed_in_settings_gets_a_profile_on_save(
     dialog.accept()
     assert settings["safe_person.name"] == "Rose"
     assert SafePeople().require("rose").name == "Rose"
+
+
+def test_without_a_microphone_recording_says_so_plainly(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, themed: Callable[..., None]
+) -> None:
+    import sounddevice
+
+    from coreg_desktop.audio.record import NO_INPUT
+    from coreg_desktop.ui.record_dialog import RecordDialog
+
+    def no_device(*_args: object, **_kwargs: object) -> object:
+        raise sounddevice.PortAudioError("Error querying device -1")
+
+    # A fake only for what a test cannot own: a computer without any input device.
+    monkeypatch.setattr(sounddevice, "query_devices", no_device)
+    panel = make_panel(qtbot)
+    add(panel, "Ana")
+    panel.record_button.click()
+    dialog = panel.record_dialog
+    assert isinstance(dialog, RecordDialog)
+    assert not dialog.start()
+    assert dialog.status_label.text() == NO_INPUT
+    assert not dialog.keep_button.isEnabled()
+    assert unnamed_controls(dialog) == []
+    dialog.reject()
