@@ -73,6 +73,8 @@ class SafePeoplePanel(QWidget):
     chosen = Signal(str)
     #: Anything changed in the store (the tests and the dialog wait on it).
     changed = Signal()
+    #: A person was removed (the dialog's field lets go of them).
+    removed = Signal(str)
 
     def __init__(
         self,
@@ -318,8 +320,11 @@ class SafePeoplePanel(QWidget):
         name = self.selected_name()
         if name is None:
             return False
-        return self._do(lambda: f"Removed {self.store.remove(name).name}, with their photo "
-                        "and memos.")
+        if not self._do(lambda: f"Removed {self.store.remove(name).name}, with their photo "
+                        "and memos."):
+            return False
+        self.removed.emit(name)
+        return True
 
     def choose_photo(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a photo", str(Path.home()),

@@ -157,6 +157,7 @@ class SettingsDialog(QDialog):
         people = self._section(col, "Your safe people")
         self.safe_people_panel = SafePeoplePanel(bridge=bridge)
         self.safe_people_panel.chosen.connect(self.safe_person_edit.setText)
+        self.safe_people_panel.removed.connect(self._person_removed)
         people.addWidget(self.safe_people_panel)
 
         # -- voice
@@ -529,6 +530,12 @@ class SettingsDialog(QDialog):
         if changes:
             log.info("settings changed: %s", ", ".join(changes))
         super().accept()
+
+    def _person_removed(self, name: str) -> None:
+        """The person practices used is gone: the one used most recently takes their place."""
+        if self.safe_person_edit.text().strip().casefold() == name.casefold():
+            following = self.safe_people_panel.store.last_used()
+            self.safe_person_edit.setText(following.name if following else "")
 
     def _make_chosen_person(self, name: str) -> None:
         """A safe person typed in by name gets a profile, as `config set` gives one."""

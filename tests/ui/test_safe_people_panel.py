@@ -107,6 +107,15 @@ def test_a_safe_person_typed_in_settings_gets_a_profile_on_save(
     dialog.accept()
     assert settings["safe_person.name"] == "Rose"
     assert SafePeople().require("rose").name == "Rose"
+    # Removing the person practices use lets go of them in the field too (saved with Save).
+    again = SettingsDialog(settings, [])
+    qtbot.addWidget(again)
+    again.show()
+    assert again.safe_person_edit.text() == "Rose"
+    assert again.safe_people_panel.remove_person()
+    assert again.safe_person_edit.text() == ""
+    again.accept()
+    assert settings["safe_person.name"] == ""
 
 
 def test_without_a_microphone_recording_says_so_plainly(
