@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from coreg_desktop import __version__, paths
+from coreg_desktop import __version__, paths, safe_person_cli
 from coreg_desktop.constants import SAMPLE_RATE
 
 if TYPE_CHECKING:
@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("install-desktop-entry",
                        help="add Coreg (with a Quick reset action) to your desktop's launcher")
     p.add_argument("--uninstall", action="store_true", help="remove the entry and icons again")
+    safe_person_cli.add_parser(sub, _Parser)
     return parser
 
 
@@ -462,6 +463,8 @@ def cmd_config(args: argparse.Namespace) -> int:
             value = settings_mod.parse(option, args.value)
             if option.key == "voice" and value:
                 _check_voice(value)
+            if option.key == safe_person_cli.KEY and value:
+                value = safe_person_cli.picked(value)
             settings.set(option.key, value)
         else:
             settings.unset(option.key)
@@ -511,6 +514,7 @@ COMMANDS = {
     "doctor": cmd_doctor,
     "config": cmd_config,
     "install-desktop-entry": cmd_install_desktop_entry,
+    "safe-person": safe_person_cli.run,
 }
 
 

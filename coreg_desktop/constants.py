@@ -16,7 +16,7 @@ AMBIENCE_IDS: tuple[str, ...] = ("rain", "ocean", "brown-noise", "soft-pad", "he
 SENTENCE_GAP_S = 0.8
 
 #: Placeholders a practice may use in `say` text.
-PLACEHOLDERS: tuple[str, ...] = ("name", "safe_person")
+PLACEHOLDERS: tuple[str, ...] = ("name", "safe_person", "relationship")
 
 
 def seconds_to_frames(seconds: float) -> int:

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coreg_desktop import paths
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from coreg_desktop.player import Player
     from coreg_desktop.practice.loader import Library
     from coreg_desktop.practice.model import Practice
+    from coreg_desktop.practice.timeline import MemoClip
+    from coreg_desktop.safe_people import Person, SafePeople
     from coreg_desktop.session import Session
     from coreg_desktop.sources import PracticeSource
     from coreg_desktop.tts.narrator import Narrator
@@ -48,6 +51,7 @@ PREVIEW_LINE = "It's okay, {name}. I'm right here with you."
 #: What the name's own preview says: the name, in the one line that matters most.
 NAME_PREVIEW_LINE = "It's okay, {name}."
 PREVIEW_ID = "voice-preview"
+MEMO_PREVIEW_ID = "memo-preview"
 KOKORO_PREFIX = "kokoro:"
 #: Settings the engine follows while running.
 VOICE_KEYS = ("voice", "rate")
@@ -63,6 +67,8 @@ class SessionOptions:
     rate: float = 1.0
     spoken: dict[str, str | None] | None = None  # placeholders as the voice says them
     by_name: bool = True  # lines that can speak to "you" instead use the name
+    memos: tuple[MemoClip, ...] = ()  # the safe person's voice memos, in their turn
+    person: str | None = None  # the safe person's name as stored, when they have a profile
 
 
 class UnknownPractice(LookupError):
@@ -119,6 +125,7 @@ class Core:
         library: Library | None = None,
         narrator: Narrator | None = None,
         bank: SoundBank | None = None,
+        safe_people: SafePeople | None = None,
         on_notice: Notice | None = None,
         report: Callable[[str], None] | None = None,
     ) -> None:
@@ -131,6 +138,7 @@ class Core:
         self._library: Library | None = library
         self._narrator: Narrator | None = narrator
         self._bank: SoundBank | None = bank
+        self._safe_people: SafePeople | None = safe_people
         self._player: Player | None = None
         self._busy_checks: list[Callable[[], bool]] = []
         self._previewing: tuple[str, Narrator] | None = None  # the voice last previewed
@@ -203,6 +211,38 @@ class Core:
             return self._bank
 
     @property
+    def safe_people(self) -> SafePeople:
+        """The store of safe people (light: it reads their folder when asked)."""
+        with self._lock:
+            if self._safe_people is None:
+                from coreg_desktop.safe_people import SafePeople
+
+                self._safe_people = SafePeople(report=self._report)
+            return self._safe_people
+
+    def safe_person(self) -> Person | None:
+        """The safe person practices use: the one the `safe_person.name` setting names."""
+        name = self.settings.text("safe_person.name")
+        return self.safe_people.get(name) if name else None
+
+    def photo_for(self, practice: Practice | None) -> Path | None:
+        """The safe person's photo, for a practice that is about them (it names them, or plays
+        their memo); None otherwise, or when they have no photo."""
+        from coreg_desktop.practice.model import Memo, Say
+
+        if practice is None:
+            return None
+        about = any(
+            isinstance(step, Memo)
+            or (isinstance(step, Say) and ("{safe_person" in step.text
+                                           or "{relationship" in step.text))
+            for step in practice.steps
+        )
+        person = self.safe_person() if about else None
+        path = person.photo_path if person is not None else None
+        return path if path is not None and path.is_file() else None
+
+    @property
     def player(self) -> Player:
         with self._lock:
             if self._player is None:
@@ -224,14 +264,24 @@ class Core:
     def options(self, ambience: str | None = None) -> SessionOptions:
         """What the settings make of a practice: names for its placeholders, the speaking rate,
         and the soundscape (`ambience` from the request, else the setting, else the practice's)."""
+        from coreg_desktop.practice.timeline import MemoClip
+        from coreg_desktop.safe_people import relationship_phrase
+
         chosen = ambience or self.settings.text("ambience") or None
-        return SessionOptions(
-            self.settings.placeholder_values(),
-            chosen,
-            self.settings.number("rate"),
-            self.settings.spoken_placeholder_values(),
-            self.settings.by_name(),
-        )
+        values = self.settings.placeholder_values()
+        person = self.safe_person()
+        memos: tuple[MemoClip, ...] = ()
+        if person is not None:
+            values["safe_person"] = person.name
+            values["relationship"] = relationship_phrase(person.relationship) or None
+            memos = tuple(
+                MemoClip(str(person.memo_path(m)), m.seconds, f"A message from {person.name}")
+                for m in person.memos_in_turn()
+            )
+        return SessionOptions(values, chosen, self.settings.number("rate"),
+                              self.settings.spoken_placeholder_values(),
+                              self.settings.by_name(), memos=memos,
+                              person=person.name if person is not None else None)
 
     def preview(
         self,
@@ -263,6 +313,21 @@ class Core:
         practice = Practice(id=PREVIEW_ID, title="Voice preview", ambience="none",
                             steps=(Say(line),))
         return self.player.play(self.source(practice, options), "none", narrator=narrator)
+
+    def play_memo(self, person: str, memo_file: str) -> Session:
+        """Play one of a safe person's memos on its own, as Settings' Play button does."""
+        from coreg_desktop.practice.model import Memo, Practice
+        from coreg_desktop.practice.timeline import MemoClip
+        from coreg_desktop.safe_people import SafePersonError
+        from coreg_desktop.sources import PracticeSource
+
+        found = self.safe_people.require(person)
+        memo = next((m for m in found.memos if m.file == memo_file), None)
+        if memo is None:
+            raise SafePersonError(f"{found.name} has no such memo any more")
+        clip = MemoClip(str(found.memo_path(memo)), memo.seconds, memo.label)
+        line = Practice(id=MEMO_PREVIEW_ID, title=memo.label, ambience="none", steps=(Memo(),))
+        return self.player.play(PracticeSource(line, memos=(clip,)), "none")
 
     def _preview_narrator(self, voice: str) -> Narrator:
         from coreg_desktop.tts import make_synthesizer
@@ -299,8 +364,11 @@ class Core:
         """The practice as a program source, with the listener's names and pace filled in."""
         from coreg_desktop.sources import PracticeSource
 
+        spoken = options.spoken
+        if spoken is not None:  # the relationship is said as it is written
+            spoken = {"relationship": options.values.get("relationship"), **spoken}
         return PracticeSource(
-            practice, options.values, options.rate, options.spoken, options.by_name
+            practice, options.values, options.rate, spoken, options.by_name, options.memos
         )
 
     def first_text(self, practice: Practice) -> str | None:
@@ -319,7 +387,15 @@ class Core:
         if isinstance(practice, str):
             practice = self.practice(practice)
         options = self.options(ambience)
-        return self.player.play(self.source(practice, options), options.ambience)
+        source = self.source(practice, options)
+        session = self.player.play(source, options.ambience)
+        if options.person is not None and options.memos:
+            from coreg_desktop.practice.timeline import MemoItem
+
+            played = sum(isinstance(item, MemoItem) for item in source.items)
+            if played:  # the next practice plays their next memo
+                self.safe_people.mark_used(options.person, played)
+        return session
 
     def render(self, practice: Practice | str, ambience: str | None = None) -> np.ndarray:
         """The whole practice as (frames, 2) float32: exactly what `play` plays."""

@@ -22,6 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeAlias
 
 import numpy as np
@@ -44,6 +45,8 @@ from coreg_desktop.practice.timeline import (
     FAILED,
     TAIL_S,
     Item,
+    MemoClip,
+    MemoItem,
     State,
     Timeline,
     compile_timeline,
@@ -91,7 +94,9 @@ class Composer:
         self.items: list[Item] = []
         self.ended = False  # the source has no more items
         self._texts: dict[str, None] = {}
-        self.clips: dict[str, np.ndarray | None] = {}  # None: synthesis failed
+        self._needs: dict[str, None] = {}  # texts and memos, first needed first
+        self._memos: dict[str, MemoClip] = {}
+        self.clips: dict[str, np.ndarray | None] = {}  # None: synthesis (or reading) failed
         self.ambience_id = ambience or source.ambience
         self.ambience: np.ndarray | None = None
         self.ambience_start = 0
@@ -102,8 +107,33 @@ class Composer:
         return list(self._texts)
 
     def pending_texts(self) -> list[str]:
-        """What still needs a clip, first needed first: the narration worker's queue."""
+        """The narration that still needs a clip, first needed first."""
         return [t for t in self._texts if t not in self.clips]
+
+    def pending_work(self) -> list[str]:
+        """Every clip still to make or read (narration, memos), first needed first: the
+        narration worker's queue. `prepare` makes one."""
+        return [k for k in self._needs if k not in self.clips]
+
+    def prepare(self, key: str) -> None:
+        memo = self._memos.get(key)
+        if memo is None:
+            self.synthesize(key)
+        else:
+            self.read_memo(memo)
+
+    def read_memo(self, memo: MemoClip) -> None:
+        """A memo is read from its file when it is needed; one that is gone or damaged is left
+        out of the practice (with a line in the log), never a reason to stop."""
+        from coreg_desktop.audio.decode import DecodeError
+        from coreg_desktop.audio.memo import load
+
+        try:
+            self.clips[memo.key] = load(Path(memo.path))
+        except DecodeError as exc:
+            if not exiting():
+                log.warning("Could not play the memo %s (%s); leaving it out.", memo.path, exc)
+            self.clips[memo.key] = None
 
     def extend(self) -> bool:
         """Ask the source for more; True if anything changed."""
@@ -114,6 +144,10 @@ class Composer:
             self.items.append(item)
             for text in item.texts:
                 self._texts.setdefault(text, None)
+                self._needs.setdefault(text, None)
+            if isinstance(item, MemoItem):
+                self._memos[item.key] = item.memo
+                self._needs.setdefault(item.key, None)
         self.ended = chunk.last
         return bool(chunk.items) or chunk.last
 
@@ -148,7 +182,7 @@ class Composer:
         )
         sounds: list[Scheduled] = []
         for sound in timeline.sounds:
-            if sound.bus == "voice":
+            if sound.bus in ("voice", "memo"):  # a memo ducks the ambience as the voice does
                 clip = self.clips.get(sound.key)
                 if clip is not None:
                     sounds.append(Scheduled(sound.start, clip, BUS_VOICE))
@@ -181,8 +215,8 @@ def render_source(
     else:
         raise ValueError(f"{source.id} did not end")
     composer.ambience = bank.ambience(composer.ambience_id)
-    for text in composer.pending_texts():
-        composer.synthesize(text)
+    for key in composer.pending_work():
+        composer.prepare(key)
     _, program = composer.compose()
     return Mixer(voice_gain, ambience_gain).render_program(program)
 
@@ -266,9 +300,9 @@ class Session:
         composer = self._composer
         try:
             while not self._stop.is_set() and not exiting():
-                pending = composer.pending_texts()
+                pending = composer.pending_work()
                 if pending:
-                    composer.synthesize(pending[0])
+                    composer.prepare(pending[0])
                     self._publish()
                     self._first_words.set()
                     continue

@@ -25,7 +25,14 @@ from typing import Protocol
 
 from coreg_desktop.practice.model import Cue, Practice
 from coreg_desktop.practice.patterns import BreathPattern
-from coreg_desktop.practice.timeline import BellItem, Item, breaths, estimate_seconds, plan
+from coreg_desktop.practice.timeline import (
+    BellItem,
+    Item,
+    MemoClip,
+    breaths,
+    estimate_seconds,
+    plan,
+)
 
 Wake = Callable[[], None]
 
@@ -67,9 +74,10 @@ class PracticeSource:
         rate: float = 1.0,
         spoken_values: Mapping[str, str | None] | None = None,
         by_name: bool = True,
+        memos: Sequence[MemoClip] = (),
     ) -> None:
         self.practice = practice
-        self._items = plan(practice, values, rate, spoken_values, by_name)
+        self._items = plan(practice, values, rate, spoken_values, by_name, memos)
         self._given = False
 
     @property

@@ -1,7 +1,8 @@
 """The practice model: frozen dataclasses that the loader produces and the timeline consumes.
 
-Steps are deliberately few and plain (say, pause, breathe, bell) so that a practice is a file a
-non-programmer can write, and so that every layer below can be tested with hand-made practices.
+Steps are deliberately few and plain (say, pause, breathe, bell, memo) so that a practice is a
+file a non-programmer can write, and so that every layer below can be tested with hand-made
+practices.
 """
 
 from __future__ import annotations
@@ -79,7 +80,17 @@ class Bell:
     line: int = 0
 
 
-Step = Say | Pause | Breathe | Bell
+@dataclass(frozen=True)
+class Memo:
+    """Play a voice memo of the listener's safe person (they take turns, when there are
+    several). With no memo the step is left out, pause and all, so the line before it must
+    read naturally either way."""
+
+    pause: float = 0.0  # quiet after the memo, only when one plays
+    line: int = 0
+
+
+Step = Say | Pause | Breathe | Bell | Memo
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from coreg_desktop.constants import PLACEHOLDERS
 DEFAULT_FALLBACKS: dict[str, str] = {
     "name": "",
     "safe_person": "someone who feels safe to you",
+    # The safe person's relationship said to the listener ("your grandmother"); unset, it
+    # goes, with the comma before it: "Ana, your grandmother." -> "Ana."
+    "relationship": "",
 }
 
 PLACEHOLDER_RE = re.compile(r"\{([^{}|]*)(?:\|([^{}]*))?\}")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from coreg_desktop.constants import SAMPLE_RATE, SENTENCE_GAP_S, seconds_to_frames
-from coreg_desktop.practice.model import Bell, Breathe, Cue, Pause, Phase, Practice, Say
+from coreg_desktop.practice.model import Bell, Breathe, Cue, Memo, Pause, Phase, Practice, Say
 from coreg_desktop.practice.text import fill, split_sentences
 
 #: A breath before the next say step starts after a previous one ended.
@@ -130,7 +130,40 @@ class BellItem:
         return BELL_STEP_S
 
 
-Item = Speech | Silence | BreathPhase | BellItem
+@dataclass(frozen=True)
+class MemoClip:
+    """A safe person's stored voice memo, as a practice plays it."""
+
+    path: str
+    seconds: float
+    caption: str  # shown while it plays ("A message from Ana")
+
+    @property
+    def key(self) -> str:
+        """Its name among the clips a session loads (narration texts never start so)."""
+        return MEMO_KEY_PREFIX + self.path
+
+
+MEMO_KEY_PREFIX = "\x00memo:"
+
+
+@dataclass(frozen=True)
+class MemoItem:
+    memo: MemoClip
+    step: int
+    gap_after: float
+
+    texts: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def key(self) -> str:
+        return self.memo.key
+
+    def estimate(self) -> float:
+        return self.memo.seconds + self.gap_after
+
+
+Item = Speech | Silence | BreathPhase | BellItem | MemoItem
 
 
 def plan(
@@ -139,18 +172,22 @@ def plan(
     rate: float = 1.0,
     spoken_values: Mapping[str, str | None] | None = None,
     by_name: bool = True,
+    memos: Sequence[MemoClip] = (),
 ) -> list[Item]:
     """Flatten a practice into timed items; `rate` stretches our own gaps as it does the voice.
 
     `values` fill the placeholders of captions, `spoken_values` (default: the same) those of
     what the voice says, so a name can be shown as written and said as it is pronounced. A
     line that can also speak to "you" does so when `by_name` is off or no name is given.
+    `memos` are the safe person's voice memos in the order they take turns: each memo step
+    plays the next one; with none, memo steps are left out.
     This is the one place that knows the kinds of step: everything after it works on items.
     """
     spoken_values = values if spoken_values is None else spoken_values
     named = by_name and bool(((values or {}).get("name") or "").strip())
     gap = SENTENCE_GAP_S / rate
     items: list[Item] = []
+    played = 0
     for index, step in enumerate(practice.steps):
         if isinstance(step, Say):
             if step.you is not None and not named:
@@ -177,6 +214,10 @@ def plan(
             items.extend(breaths(step, index))
         elif isinstance(step, Bell):
             items.append(BellItem(index))
+        elif isinstance(step, Memo) and memos:
+            memo = memos[played % len(memos)]
+            played += 1
+            items.append(MemoItem(memo, index, step.pause + STEP_GAP_S / rate))
     return items
 
 
@@ -235,7 +276,7 @@ class Event:
 
     start: int
     end: int
-    kind: str  # "speech" | "silence" | "breathe" | "bell"
+    kind: str  # "speech" | "silence" | "breathe" | "bell" | "memo"
     step: int
     caption: str | None = None
     phase: Phase = Phase.IDLE
@@ -248,8 +289,8 @@ class Sound:
     """A sound the mixer must play: a narration clip, a cue tone, or the bell."""
 
     start: int
-    bus: str  # "voice" | "tone" | "bell"
-    key: str  # narration text for voice; tone kind ("inhale"...) for tone; "bell"
+    bus: str  # "voice" | "tone" | "bell" | "memo"
+    key: str  # narration text for voice; tone kind ("inhale"...) for tone; "bell"; a memo's key
 
 
 @dataclass(frozen=True)
@@ -298,11 +339,11 @@ class Timeline:
         return event if frame < event.end else None
 
     def caption_at(self, frame: int) -> str | None:
-        """The sentence being spoken, kept up through the pause that follows it."""
+        """The sentence being spoken (or the memo playing), kept up through the pause after it."""
         i = bisect.bisect_right(self._starts, frame) - 1
         while i >= 0:
             event = self.events[i]
-            if event.kind == "speech":
+            if event.kind in ("speech", "memo"):
                 return event.caption
             if event.kind != "silence":
                 return None
@@ -412,6 +453,20 @@ def compile_timeline(
                 )
             )
             pos += frames
+        elif isinstance(item, MemoItem):
+            frames = clip_frames(item.key)
+            if frames is None:
+                complete = False
+                break
+            if frames == FAILED:
+                continue  # a memo that cannot be read is left out, as if there were none
+            sounds.append(Sound(pos, "memo", item.key))
+            events.append(Event(pos, pos + frames, "memo", item.step, caption=item.memo.caption))
+            pos += frames
+            gap = seconds_to_frames(item.gap_after)
+            if gap > 0:
+                events.append(Event(pos, pos + gap, "silence", item.step))
+                pos += gap
         elif isinstance(item, BellItem):
             sounds.append(Sound(pos, "bell", "bell"))
             events.append(Event(pos, pos + bell_frames, "bell", item.step))

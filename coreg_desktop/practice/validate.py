@@ -32,7 +32,7 @@ from coreg_desktop.practice.messages import (
     seconds_text,
     suggest,
 )
-from coreg_desktop.practice.model import Bell, Breathe, Cue, Pause, Practice, Say, Step
+from coreg_desktop.practice.model import Bell, Breathe, Cue, Memo, Pause, Practice, Say, Step
 from coreg_desktop.practice.positions import KeyPath, SourceMap, map_source
 from coreg_desktop.practice.text import PLACEHOLDER_RE, fill, placeholders_in, split_sentences
 
@@ -56,7 +56,7 @@ MAX_CYCLES = 100
 ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 TOP_KEYS: tuple[str, ...] = ("id", "title", "summary", "tags", "ambience", "steps")
-STEP_KEYS: tuple[str, ...] = ("say", "pause", "breathe", "bell")
+STEP_KEYS: tuple[str, ...] = ("say", "pause", "breathe", "bell", "memo")
 BREATHE_KEYS: tuple[str, ...] = (
     "inhale",
     "hold",
@@ -435,7 +435,8 @@ class _Checker:
         for extra, meaning in SAY_OPTIONS.items():
             if extra in raw and "say" not in raw:
                 self.fail((*where, extra), f"{extra} in step {n} goes with say: {meaning}")
-        kinds = [k for k in STEP_KEYS if k in raw and not (k == "pause" and "say" in raw)]
+        with_pause = "say" in raw or "memo" in raw  # pause is then the quiet after it
+        kinds = [k for k in STEP_KEYS if k in raw and not (k == "pause" and with_pause)]
         if not kinds:
             self.fail(where, f"step {n} is empty; give it one of say, pause, breathe or bell")
         if len(kinds) > 1:
@@ -443,7 +444,7 @@ class _Checker:
             self.fail(
                 (*where, later),
                 f"step {n} has {join(kinds)} together; a step does only one of say, pause, "
-                "breathe or bell, so give each its own [[steps]] line",
+                "breathe, bell or memo, so give each its own [[steps]] line",
             )
         kind = kinds[0]
         key: KeyPath = (*where, kind)
@@ -477,6 +478,8 @@ class _Checker:
             return Pause(seconds, line=line)
         if kind == "breathe":
             return self.breathe(raw["breathe"], key, n, line)
+        if kind == "memo":
+            return self.memo(raw, key, n, line)
         value = raw["bell"]
         if not isinstance(value, bool):
             self.fail(key, f"bell in step {n} should be true, but it is {describe(value)}")
@@ -485,6 +488,17 @@ class _Checker:
                 key, f"bell in step {n} is false, so the step does nothing; write bell = true"
             )
         return Bell(line=line)
+
+    def memo(self, raw: dict[str, object], key: KeyPath, n: int, line: int) -> Memo:
+        value = raw["memo"]
+        if value is not True:
+            what = "false, so the step does nothing" if value is False else describe(value)
+            self.fail(key, f"memo in step {n} should be true, but it is {what}; write memo = true")
+        pause = 0.0
+        if "pause" in raw:
+            pause = self.seconds(raw["pause"], (*key[:-1], "pause"), f"pause in step {n}", 0.0,
+                                 MAX_PAUSE_SECONDS)
+        return Memo(pause, line=line)
 
     def same_sentences(self, say: str, speak: str, where: KeyPath, n: int) -> None:
         """Voice and caption are paired sentence by sentence, so they must have as many."""

@@ -63,15 +63,46 @@ def k_weighting(sample_rate: int) -> tuple[tuple[float, ...], ...]:
 
 
 def k_weighted(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """The signal through the K-weighting filter (mono float64), by multiplication of spectra."""
+    """The signal through the K-weighting filter (mono float64), by multiplication of spectra.
+
+    A long signal (a voice memo of minutes) is filtered in blocks (overlap-save): one FFT of
+    millions of points is several times slower than many small ones, and gives the same result,
+    since the filter's response has died away within FILTER_TAIL_S either way.
+    """
     x = np.asarray(audio, dtype=np.float64)
+    if len(x) > LONG_SIGNAL:
+        return _k_weighted_blocks(x, sample_rate)
     n = len(x) + int(FILTER_TAIL_S * sample_rate)
     size = 1 << max(1, (n - 1).bit_length())
     spectrum = np.fft.rfft(x, size)
-    z = np.exp(2j * np.pi * np.arange(len(spectrum)) / size)
-    b1, a1, b2, a2 = k_weighting(sample_rate)
-    spectrum *= _biquad(b1, a1, z) * _biquad(b2, a2, z)
+    spectrum *= _response(size, sample_rate)
     return np.fft.irfft(spectrum, size)[: len(x)]
+
+
+#: Signals longer than this (about 40 s at 48 kHz) are filtered block by block.
+LONG_SIGNAL = 1 << 21
+_BLOCK_FFT = 1 << 16
+
+
+def _response(size: int, sample_rate: int) -> np.ndarray:
+    z = np.exp(2j * np.pi * np.arange(size // 2 + 1) / size)
+    b1, a1, b2, a2 = k_weighting(sample_rate)
+    return np.asarray(_biquad(b1, a1, z) * _biquad(b2, a2, z))
+
+
+def _k_weighted_blocks(x: np.ndarray, sample_rate: int) -> np.ndarray:
+    pad = int(FILTER_TAIL_S * sample_rate)
+    size = _BLOCK_FFT
+    step = size - pad
+    response = _response(size, sample_rate)
+    padded = np.concatenate([np.zeros(pad), x])
+    out = np.empty(len(x))
+    for start in range(0, len(x), step):
+        segment = padded[start : start + size]
+        filtered = np.fft.irfft(np.fft.rfft(segment, size) * response, size)
+        kept = min(step, len(x) - start)
+        out[start : start + kept] = filtered[pad : pad + kept]
+    return out
 
 
 def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
@@ -107,6 +108,18 @@ class PlayerBridge(QObject):
             self.stopped.emit(self._practice.id)
         self._session = -1
         self.core.preview(voice, line, name=name, name_spoken=name_spoken)
+
+    def photo(self) -> Path | None:
+        """The safe person's photo while a practice about them is the current one."""
+        return self.core.photo_for(self._practice)
+
+    def play_memo(self, person: str, memo_file: str) -> None:
+        """Play a safe person's memo on its own; like a preview, the views do not follow it."""
+        if self.active and self._practice is not None:
+            self._set_transport(Transport.STOPPED)
+            self.stopped.emit(self._practice.id)
+        self._session = -1
+        self.core.play_memo(person, memo_file)
 
     def toggle(self) -> None:
         self.player.toggle()

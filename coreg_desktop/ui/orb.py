@@ -5,6 +5,10 @@ Two rules shape this module:
 * The orb's look is a pure function of the timeline state at the audio clock (`orb_geometry`).
   Nothing here counts timer ticks, so the orb can never drift from the voice, and when the audio
   pauses the orb pauses with it. The repaint timer only decides *when* to draw, never *what*.
+* A safe person's photo may rest inside it (during a practice about them): cropped to a circle,
+  washed toward the orb's own colour so it stays soft and low in contrast, and drawn with the
+  body, so it grows and shrinks with the breath (and stays still under reduced motion). The
+  phase label is painted over it, never under it.
 * It must be cheap. The gradients are rendered once per size into pixmaps, and each frame only
   places and blends them; the repaint timer runs only while the orb can actually be seen (not in
   a hidden page, a hidden window, the tray, or a minimised window), and a frame that would not
@@ -18,6 +22,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -25,7 +30,9 @@ from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
     QHideEvent,
+    QImage,
     QPainter,
+    QPainterPath,
     QPaintEvent,
     QPalette,
     QPixmap,
@@ -70,6 +77,12 @@ VISIBLE_PX = 0.5
 VISIBLE_LEVEL = 0.008
 #: The glow reaches this far beyond the orb's edge (as a multiple of its radius).
 HALO_FACTOR = 1.5
+#: A photo fills this much of the orb's body, ...
+PHOTO_FRACTION = 0.9
+#: ... washed this far toward the orb's own light colour (low contrast, never a hard picture) ...
+PHOTO_WASH = 0.38
+#: ... and drawn at this opacity over the body, its edge fading into the orb's.
+PHOTO_OPACITY = 0.62
 #: Transparent room around each sprite's circle (logical px), so its antialiased edge is never
 #: cut off by the sprite's own border when drawn.
 SPRITE_PAD = 2.0
@@ -271,6 +284,42 @@ def _render_sprites(
     )
 
 
+def render_photo(image: QImage, radius: float, dpr: float, colours: OrbColours) -> QPixmap:
+    """The photo as a soft disc of `radius`: centre-cropped to a circle, washed toward the orb's
+    light, its edge fading out, so it reads as a gentle presence rather than a picture."""
+    extent = radius + SPRITE_PAD
+    size = max(2, math.ceil(2 * extent * dpr))
+    pixmap = QPixmap(size, size)
+    pixmap.setDevicePixelRatio(dpr)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pixmap)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    p.scale(size / dpr / (2 * extent), size / dpr / (2 * extent))
+    p.translate(SPRITE_PAD, SPRITE_PAD)
+    disc = QRectF(0, 0, 2 * radius, 2 * radius)
+    clip = QPainterPath()
+    clip.addEllipse(disc)
+    p.setClipPath(clip)
+    side = min(image.width(), image.height())
+    # A portrait's face is usually in its upper part: crop a little above the middle.
+    top = max(0, round((image.height() - side) * 0.35))
+    source = QRectF((image.width() - side) / 2, top, side, side)
+    p.drawImage(disc, image, source)
+    wash = QColor(colours.inner)
+    wash.setAlphaF(PHOTO_WASH)
+    p.fillRect(disc, wash)
+    p.setClipping(False)
+    fade = QRadialGradient(QPointF(radius, radius), radius)
+    fade.setColorAt(0.0, QColor(0, 0, 0, 255))
+    fade.setColorAt(0.72, QColor(0, 0, 0, 255))
+    fade.setColorAt(1.0, QColor(0, 0, 0, 0))
+    p.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationIn)
+    p.fillRect(disc, fade)
+    p.end()
+    return pixmap
+
+
 # ------------------------------------------------------------------------------------- widget
 
 
@@ -306,6 +355,11 @@ class OrbWidget(QWidget):
         self._fonts: tuple[QFont, QFont] | None = None
         self._fonts_key: tuple[object, ...] = ()
         self._described = ""
+        self._photo: QImage | None = None
+        self._photo_path: str | None = None
+        self._photo_sprite: tuple[tuple[object, ...], QPixmap] | None = None
+        bridge.practiceStarted.connect(lambda _id: self.show_photo_of_practice())
+        bridge.stopped.connect(lambda _id: self.set_photo(None))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(140, 140)
         # The orb fills its own background with the window colour, so Qt need not repaint the
@@ -330,6 +384,29 @@ class OrbWidget(QWidget):
             self._last = None  # a deliberate change of mode shows at once, not eased in
             self._blend_from = None
             self.update()
+
+    @property
+    def photo_path(self) -> str | None:
+        """The photo shown inside the orb, if any."""
+        return self._photo_path
+
+    def set_photo(self, path: Path | None) -> None:
+        """Show a photo softly inside the orb (None: none). One that cannot be read is no
+        photo: the orb is the same without it."""
+        key = str(path) if path is not None else None
+        if key == self._photo_path:
+            return
+        image = QImage(key) if key is not None else None
+        if image is not None and image.isNull():
+            log.warning("The photo %s could not be shown", key)
+            image, key = None, None
+        self._photo, self._photo_path = image, key
+        self._photo_sprite = None
+        self.update()
+
+    def show_photo_of_practice(self) -> None:
+        """The current practice's photo (its safe person's), or none."""
+        self.set_photo(self._bridge.photo())
 
     @property
     def animating(self) -> bool:
@@ -479,6 +556,17 @@ class OrbWidget(QWidget):
             self._sprites_key = key
         return self._sprites
 
+    def _photo_for(self, radius: float, dpr: float) -> QPixmap | None:
+        if self._photo is None:
+            return None
+        colours = self._colours()
+        scale = REDUCED_SCALE if self._reduced_motion else MAX_SCALE
+        key = (round(radius * dpr), dpr, scale, colours.key(), self._photo_path)
+        if self._photo_sprite is None or self._photo_sprite[0] != key:
+            sprite = render_photo(self._photo, radius * scale * PHOTO_FRACTION, dpr, colours)
+            self._photo_sprite = (key, sprite)
+        return self._photo_sprite[1]
+
     def _fonts_for(self, radius: float) -> tuple[QFont, QFont]:
         """Label and count fonts that fit inside the orb at its smallest."""
         key = (round(radius), self.font().key())
@@ -545,6 +633,10 @@ class OrbWidget(QWidget):
             draw(sprites.dim, r)
         painter.setOpacity(look.brightness)
         draw(sprites.bright, r)
+        photo = self._photo_for(radius, dpr)
+        if photo is not None:  # under the label, with the body: it breathes as the orb does
+            painter.setOpacity(PHOTO_OPACITY * look.brightness)
+            draw(photo, r * PHOTO_FRACTION)
         painter.setOpacity(1.0)
         body = QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r)
 

@@ -46,6 +46,7 @@ from coreg_desktop.settings import (
     Settings,
 )
 from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
+from coreg_desktop.ui.safe_people_panel import SafePeoplePanel
 from coreg_desktop.ui.theme import set_role
 
 if TYPE_CHECKING:
@@ -199,6 +200,12 @@ class SettingsDialog(QDialog):
         for _label, edit in self._name_fields:
             edit.textChanged.connect(self._names_changed)
 
+        people = self._section(col, "Your safe people")
+        self.safe_people_panel = SafePeoplePanel(bridge=bridge)
+        self.safe_people_panel.chosen.connect(self.safe_person_edit.setText)
+        self.safe_people_panel.removed.connect(self._person_removed)
+        people.addWidget(self.safe_people_panel)
+
         # -- voice
         voice = self._section(col, "Voice")
         self.voice_combo = QComboBox()
@@ -313,6 +320,7 @@ class SettingsDialog(QDialog):
             self.name_spoken_edit,
             self.speak_to_combo,
             self.safe_person_edit,
+            *self.safe_people_panel.tab_order(),
             self.voice_combo,
             *([self.preview_button] if self.preview_button.isEnabled() else []),
             self.rate_slider,
@@ -328,7 +336,7 @@ class SettingsDialog(QDialog):
         ]
         for first, second in pairwise(order):
             QWidget.setTabOrder(first, second)
-        self.tab_order = order
+        self.tab_order = [w for w in order if w.isEnabled()]  # Tab passes over the rest
         self._names_changed()
         self._initial = self._snapshot()
         self.name_edit.setFocus()
@@ -620,9 +628,30 @@ class SettingsDialog(QDialog):
             self._show_save_problem(str(exc))
             return
         self._changed = list(changes)
+        self._make_chosen_person(str(changes.get("safe_person.name", "")))
         if changes:
             log.info("settings changed: %s", ", ".join(changes))
         super().accept()
+
+    def _person_removed(self, name: str) -> None:
+        """The person practices used is gone: the one used most recently takes their place."""
+        if self.safe_person_edit.text().strip().casefold() == name.casefold():
+            following = self.safe_people_panel.store.last_used()
+            self.safe_person_edit.setText(following.name if following else "")
+
+    def _make_chosen_person(self, name: str) -> None:
+        """A safe person typed in by name gets a profile, as `config set` gives one."""
+        from coreg_desktop.safe_people import SafePersonError
+
+        if not name:
+            return
+        store = self.safe_people_panel.store
+        try:
+            if store.get(name) is None:
+                store.add(name)
+            store.mark_used(name)
+        except SafePersonError as exc:
+            log.warning("%s", exc)
 
     def reject(self) -> None:
         self._changed = []

@@ -369,7 +369,7 @@ STEP = "[[steps]]\n"  # line 3 when placed after HEAD; its first key is on line 
         (
             HEAD + STEP + 'say = "Hi {bob}."\n',
             4,
-            ['unknown placeholder "{bob}"', "{name} or {safe_person}"],
+            ['unknown placeholder "{bob}"', "{name}, {safe_person} or {relationship}"],
         ),
         (HEAD + STEP + 'say = "Hi {}."\n', 4, ["empty placeholder"]),
         (HEAD + STEP + 'say = "Hi {name."\n', 4, ["unbalanced braces", "never closed"]),

@@ -1,0 +1,118 @@
+"""`coreg-desktop safe-person …` and `config set safe_person.name` as a user meets them: real
+processes, real files, real exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.memo_inputs import memo_file, photo_file
+
+
+def run(*args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run([sys.executable, "-m", "coreg_desktop", *args], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+def ok(*args: str) -> str:
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def bad(*args: str) -> str:
+    result = run(*args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("coreg-desktop: "), lines
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def listed() -> list[dict[str, object]]:
+    rows = json.loads(ok("safe-person", "list", "--json"))
+    assert isinstance(rows, list)
+    return rows
+
+
+def test_add_with_a_photo_and_a_memo_then_list_and_remove(tmp_path: Path) -> None:
+    photo = photo_file(tmp_path / "grandma.jpg", (1600, 1200))
+    memo = memo_file(tmp_path, ".mp3", seconds=4.0)
+    # No system ffmpeg or ffprobe at all: PATH holds only what Python needs.
+    result = run("safe-person", "add", "Ana", "--relationship", "grandmother", "--photo",
+                 str(photo), "--memo", str(memo), path=str(tmp_path / "empty-bin"))
+    assert result.returncode == 0, result.stderr
+    assert 'Added Ana (grandmother) with the photo and the memo "memo from grandma.mp3"' \
+        in result.stdout
+    assert ok("config", "get", "safe_person.name").strip() == "Ana"  # the first becomes the one
+    memo.unlink()
+    photo.unlink()
+    [row] = listed()
+    assert set(row) == {"name", "relationship", "photo", "memos"}
+    assert row["name"] == "Ana" and row["relationship"] == "grandmother"
+    assert isinstance(row["photo"], str) and Path(row["photo"]).is_file()
+    memos = row["memos"]
+    assert isinstance(memos, list) and len(memos) == 1
+    assert memos[0]["label"] == "memo from grandma.mp3"
+    assert 4.0 <= memos[0]["seconds"] <= 4.5
+    ok("safe-person", "add", "Biscuit", "--relationship", "my dog")
+    assert [r["name"] for r in listed()] == ["Ana", "Biscuit"]
+    assert listed()[1]["photo"] is None and listed()[1]["memos"] == []
+    assert "Removed Ana" in ok("safe-person", "remove", "ana")
+    assert [r["name"] for r in listed()] == ["Biscuit"]
+    assert ok("config", "get", "safe_person.name").strip() == "Biscuit"
+
+
+def test_a_bad_photo_or_memo_adds_no_one(tmp_path: Path) -> None:
+    text = tmp_path / "song.mp3"
+    text.write_text("la la la\n" * 50)
+    line = bad("safe-person", "add", "Ana", "--memo", str(text))
+    assert str(text) in line and "could not be read as audio" in line
+    line = bad("safe-person", "add", "Ana", "--photo", str(text))
+    assert "not a photo" in line
+    assert listed() == []
+    assert ok("config", "get", "safe_person.name").strip() == ""
+
+
+def test_import_memo_goes_to_the_chosen_person_or_asks_whose(tmp_path: Path) -> None:
+    memo = memo_file(tmp_path, ".ogg")
+    line = bad("safe-person", "import-memo", str(memo))
+    assert "--person NAME" in line and "config set safe_person.name" in line
+    result = run("config", "set", "safe_person.name", "Zoë")  # picks her, making her
+    assert result.returncode == 0 and "Added Zoë" in result.stderr
+    assert "to Zoë" in ok("safe-person", "import-memo", str(memo))
+    ok("safe-person", "add", "Sam")
+    assert "to Sam" in ok("safe-person", "import-memo", str(memo), "--person", "sam")
+    assert [len(r["memos"]) for r in listed()] == [1, 1]  # type: ignore[arg-type]
+    line = bad("safe-person", "import-memo", str(memo), "--person", "Nobody")
+    assert 'no safe person called "Nobody"' in line
+    line = bad("safe-person", "import-memo", str(tmp_path / "gone.wav"), "--person", "Sam")
+    assert "no such file" in line
+
+
+@pytest.mark.parametrize("args", [("safe-person",), ("safe-person", "frob"),
+                                  ("safe-person", "remove")])
+def test_a_wrong_command_is_one_line(args: tuple[str, ...]) -> None:
+    bad(*args)
+
+
+def test_a_damaged_profile_is_named_once_and_the_rest_keep_working(tmp_path: Path) -> None:
+    ok("safe-person", "add", "Ana")
+    ok("safe-person", "add", "Sam")
+    [sam] = [r for r in listed() if r["name"] == "Sam"]
+    profile = next(Path(os.environ["XDG_DATA_HOME"]).glob("coreg-desktop/safe-people/sam/"
+                                                          "person.json"))
+    profile.write_bytes(b"\xff\xfe not json")
+    result = run("safe-person", "list")
+    assert result.returncode == 0 and "Ana" in result.stdout and "Sam" not in result.stdout
+    problems = result.stderr.strip().splitlines()
+    assert len(problems) == 1 and str(profile) in problems[0] and "skipped" in problems[0]
+    assert sam["name"] == "Sam"
