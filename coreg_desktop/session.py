@@ -49,7 +49,7 @@ from coreg_desktop.practice.timeline import (
     compile_timeline,
     estimate_seconds,
 )
-from coreg_desktop.sources import ProgramSource
+from coreg_desktop.sources import FollowsTaps, ProgramSource
 from coreg_desktop.tts.base import SynthesisError
 from coreg_desktop.tts.narrator import Narrator
 
@@ -109,6 +109,10 @@ class Composer:
         """Ask the source for more; True if anything changed."""
         if self.ended:
             return False
+        if isinstance(self.source, FollowsTaps) and self.items and not self.pending_texts():
+            laid_out = compile_timeline(self.items, self._frames, self.narrator.available,
+                                        ended=False).known_end
+            self.source.placed(laid_out / SAMPLE_RATE)
         chunk = self.source.next_items()
         for item in chunk.items:
             self.items.append(item)
@@ -175,6 +179,8 @@ def render_source(
         raise ValueError(f"{source.id} has no end, so it cannot be written to a file")
     composer = Composer(source, narrator, bank, ambience)
     for _ in range(RENDER_MAX_CHUNKS):
+        for text in composer.pending_texts():  # so a source that follows is placed exactly
+            composer.synthesize(text)
         composer.extend()
         if composer.ended:
             break
@@ -225,6 +231,9 @@ class Session:
         self.end_reason: EndReason | None = None
         self.heard_seconds = 0.0  # final once ended
         self.timeline: Timeline = compile_timeline([], lambda _t: None)
+        self._lookahead_frames = seconds_to_frames(
+            source.lookahead_s if isinstance(source, FollowsTaps) else LOOKAHEAD_S
+        )
 
     @property
     def id(self) -> str:
@@ -372,7 +381,7 @@ class Session:
         if self._composer.ended:
             return None
         planned = seconds_to_frames(self._composer.planned_seconds())
-        return min(planned, timeline.known_end) - seconds_to_frames(LOOKAHEAD_S)
+        return min(planned, timeline.known_end) - self._lookahead_frames
 
     def _want_more_if_short(self, timeline: Timeline, pos: int) -> None:
         ask_at = self._ask_at(timeline)
@@ -464,6 +473,23 @@ class Session:
             self.resume()
         else:
             self.pause()
+
+    @property
+    def takes_taps(self) -> bool:
+        """True while a tap would be heard: a source that follows taps, playing."""
+        return isinstance(self.source, FollowsTaps) and self._play_state is PlayState.PLAYING
+
+    def tap(self) -> bool:
+        """The listener marked the start of a breath in: timestamped on the audio clock (the
+        position they hear now), never the wall clock. False when nothing here takes taps, or
+        the source ignored it as wildly off."""
+        if not self.takes_taps:
+            return False
+        assert isinstance(self.source, FollowsTaps)
+        return self.source.tap(self.position_frames / SAMPLE_RATE)
+
+    def tap_status(self) -> str:
+        return self.source.tap_status() if isinstance(self.source, FollowsTaps) else ""
 
     def seek(self, seconds: float) -> None:
         """Move the playhead; the monitor is woken, since the next boundary has moved too."""
