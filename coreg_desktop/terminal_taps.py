@@ -28,6 +28,7 @@ class EnterTaps:
         self._saved: list[Any] | None = None
         self._closed = threading.Event()
         self.taps = 0
+        self._thread: threading.Thread | None = None
 
     def start(self) -> bool:
         """Listen on a daemon thread; False (and nothing done) when the stream is no terminal."""
@@ -38,8 +39,13 @@ class EnterTaps:
         except (OSError, ValueError):
             return False
         self._quiet(fd)
-        threading.Thread(target=self._read, name="coreg-enter-taps", daemon=True).start()
+        self._thread = threading.Thread(target=self._read, name="coreg-enter-taps", daemon=True)
+        self._thread.start()
         return True
+
+    @property
+    def reading(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def _quiet(self, fd: int) -> None:
         try:
