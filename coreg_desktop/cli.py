@@ -307,10 +307,11 @@ def cmd_play(args: argparse.Namespace) -> int:
     try:
         preload.join(timeout=AMBIENCE_PRELOAD_WAIT_S)
         session = core.play(practice, ambience, args.minutes)
-        if taps is not None and taps.start():
-            progress.hint = "Enter: tap as you breathe in"
+        listening = taps is not None and taps.start()
         opener.join()
         while not wake.wait(_Progress.REDRAW_S if progress.tty else None):
+            if listening:
+                progress.hint = _tap_hint(session.tap_status())
             progress.show(session.state())
         if interrupted.is_set() and not ended:
             progress.clear()
@@ -333,6 +334,15 @@ def cmd_play(args: argparse.Namespace) -> int:
     if ended and ended[0].reason is EndReason.FAILED:
         return EXIT_BUG
     return EXIT_OK
+
+
+def _tap_hint(status: str) -> str:
+    """What Enter does, and how the taps are going, short enough for the progress line."""
+    from coreg_desktop.breathe_with import FOUND_PACE
+
+    if status == FOUND_PACE:
+        status = "pace found"
+    return f"Enter = tap, {status}" if status else "Enter = tap as you breathe in"
 
 
 def _warm_up_voice(narrator: Narrator) -> None:
