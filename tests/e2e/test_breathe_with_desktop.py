@@ -4,6 +4,7 @@ rhythm on the orb (a click, and Space), watched in screenshots and heard through
 from __future__ import annotations
 
 import itertools
+import statistics
 import time
 from pathlib import Path
 
@@ -75,10 +76,12 @@ def test_tapping_a_fast_rhythm_on_the_orb_is_followed_then_led_down(
     breaths = breath_rates(cues)
     assert len(breaths) >= 10, cues
     first_start, first_rate, _ = breaths[0]
-    assert first_rate == pytest.approx(60.0 / TAP_EVERY_S, abs=0.6)
+    # What they really tapped (a busy machine delays a press a little), not what was meant.
+    tapped = statistics.median(b - a for a, b in itertools.pairwise(taps[:4]))
+    assert first_rate == pytest.approx(60.0 / tapped, abs=0.6), taps
     # In step with the taps (within an X click's and a sound server's latency).
-    beats = (first_start - taps[-1]) / TAP_EVERY_S
-    assert abs(beats - round(beats)) * TAP_EVERY_S < 0.4, (first_start, taps)
+    beats = (first_start - taps[3]) / tapped
+    assert abs(beats - round(beats)) * tapped < 0.4, (first_start, taps)
     rates = [rate for _, rate, _ in breaths]
     steps = [a - b for a, b in itertools.pairwise(rates)]
     assert all(-0.3 <= step <= 0.5 + 0.3 for step in steps), rates

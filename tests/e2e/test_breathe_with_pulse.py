@@ -7,6 +7,7 @@ import itertools
 import os
 import pty
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -80,9 +81,11 @@ def test_tapping_a_fast_rhythm_is_followed_then_led_down(
     # It followed them: their rate, in step with their taps (the next breath in they would
     # take), within what a sound server's latency and a terminal's echo can blur.
     first_start, first_rate, _ = breaths[0]
-    assert first_rate == pytest.approx(60.0 / TAP_EVERY_S, abs=0.6)
-    beats = (first_start - taps[-1]) / TAP_EVERY_S
-    assert abs(beats - round(beats)) * TAP_EVERY_S < 0.35, (first_start, taps)
+    # What they really tapped (a busy machine delays a press a little), not what was meant.
+    tapped = statistics.median(b - a for a, b in itertools.pairwise(taps[:4]))
+    assert first_rate == pytest.approx(60.0 / tapped, abs=0.6), taps
+    beats = (first_start - taps[3]) / tapped
+    assert abs(beats - round(beats)) * tapped < 0.35, (first_start, taps)
     # Then it led them down: slower breath by breath, never by more than about 0.5 a minute.
     rates = [rate for _, rate, _ in breaths]
     steps = [a - b for a, b in itertools.pairwise(rates)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -83,9 +84,11 @@ def test_taps_set_the_pace_the_orb_follows_and_space_still_pauses_elsewhere(
         lambda: qtbot.mouseClick(view.orb, Qt.MouseButton.LeftButton),
         lambda: qtbot.keyClick(window, Qt.Key.Key_Space),  # reaching the window, too
     ]
+    pressed: list[float] = []
     for k, press in enumerate(presses):
         if k:
             qtbot.wait(TAP_EVERY_MS)
+        pressed.append(time.monotonic())
         press()
         if k < 3:
             assert view.tap_hint.text().endswith(f"{k + 1} of 4 taps")
@@ -93,7 +96,10 @@ def test_taps_set_the_pace_the_orb_follows_and_space_still_pauses_elsewhere(
     assert view.tap_hint.text().endswith(FOUND_PACE)
     source = _source(bridge)
     measure = source.meter.measure
-    assert measure is not None and measure.rate == pytest.approx(30.0, abs=1.5)
+    # Their pace, as the audio clock heard it: a silent test device's clock on a busy machine
+    # runs a little unevenly against the wall clock the presses were timed by.
+    tapped = 60.0 / ((pressed[-1] - pressed[0]) / 3)
+    assert measure is not None and measure.rate == pytest.approx(tapped, rel=0.1)
 
     # The orb breathes at that pace once the welcome has been said.
     qtbot.waitUntil(lambda: bool(source.breaths), timeout=30_000)
