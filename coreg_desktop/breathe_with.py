@@ -404,6 +404,7 @@ class BreatheWithSource:
         items: list[Item] = []
         if gap >= MIN_GAP_S:
             items.append(BreathPhase(Phase.REST, gap, 0, 0, Cue.SILENT, None, 1))
+        self._follow_left -= 1  # this breath is the first of those that follow them
         return self._breath(items)
 
     def _breathe(self) -> Chunk:

@@ -148,6 +148,7 @@ def welcome_end() -> float:
 def check_lead(rates: list[float], start: float) -> None:
     """Followed at `start` for a few breaths, then slower breath by breath, to 6, held there."""
     assert rates[:FOLLOW_BREATHS] == pytest.approx([start] * FOLLOW_BREATHS)
+    assert rates[FOLLOW_BREATHS] < start or start <= TARGET_RATE  # then it leads
     steps = [a - b for a, b in itertools.pairwise(rates)]
     assert all(0.0 <= step <= 0.5 for step in steps), steps
     assert rates[-1] == pytest.approx(TARGET_RATE)
