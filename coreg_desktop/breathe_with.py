@@ -39,10 +39,11 @@ from coreg_desktop.practice.timeline import (
     BreathPhase,
     Item,
     Silence,
+    Speech,
     estimate_seconds,
     plan,
 )
-from coreg_desktop.sources import Chunk, Wake
+from coreg_desktop.sources import Chunk, SpokenSeconds, Wake
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +287,7 @@ class BreatheWithSource:
         }
         self._lock = threading.Lock()
         self._wake: Wake | None = None
+        self._spoken_s: SpokenSeconds | None = None
         self._end = 0.0  # program seconds where what was handed out ends
         self._stage = "welcome"
         self._listen_from = 0.0
@@ -337,10 +339,12 @@ class BreatheWithSource:
             return FOUND_PACE
         return ""
 
-    def placed(self, end_s: float) -> None:
-        """Where the items handed out so far really end on the program clock."""
+    def placed(self, end_s: float, spoken_s: SpokenSeconds | None = None) -> None:
+        """Where the items handed out so far really end on the program clock, and how long
+        the lines already made take (so the goodbye ends the session on time)."""
         with self._lock:
             self._end = end_s
+            self._spoken_s = spoken_s
 
     def next_items(self) -> Chunk:
         with self._lock:
@@ -373,7 +377,14 @@ class BreatheWithSource:
         return self._breathe()
 
     def _closing_seconds(self) -> float:
-        return sum(item.estimate() for item in self._speech["closing"]) + BELL_STEP_S + TAIL_S
+        said = 0.0
+        for item in self._speech["closing"]:
+            real = None
+            if isinstance(item, Speech) and self._spoken_s is not None:
+                real = self._spoken_s(item.voice_text)
+            said += item.estimate() if real is None or not isinstance(item, Speech) else (
+                real + item.gap_after)
+        return said + BELL_STEP_S + TAIL_S
 
     def _closing_due(self) -> bool:
         """True when one more breath would push the closing past the session's length."""

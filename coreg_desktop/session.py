@@ -48,6 +48,7 @@ from coreg_desktop.practice.timeline import (
     Timeline,
     compile_timeline,
     estimate_seconds,
+    speech_texts,
 )
 from coreg_desktop.sources import FollowsTaps, ProgramSource
 from coreg_desktop.tts.base import SynthesisError
@@ -112,7 +113,7 @@ class Composer:
         if isinstance(self.source, FollowsTaps) and self.items and not self.pending_texts():
             laid_out = compile_timeline(self.items, self._frames, self.narrator.available,
                                         ended=False).known_end
-            self.source.placed(laid_out / SAMPLE_RATE)
+            self.source.placed(laid_out / SAMPLE_RATE, self._spoken_seconds)
         chunk = self.source.next_items()
         for item in chunk.items:
             self.items.append(item)
@@ -135,6 +136,10 @@ class Composer:
             if not exiting():  # quitting mid-practice is not a problem worth a line
                 log.warning("Could not voice %r: %s; showing it as a caption only.", text, exc)
             self.clips[text] = None
+
+    def _spoken_seconds(self, text: str) -> float | None:
+        clip = self.clips.get(text)
+        return None if clip is None else len(clip) / SAMPLE_RATE
 
     def _frames(self, text: str) -> int | None:
         if text not in self.clips:
@@ -178,6 +183,10 @@ def render_source(
     if source.estimated_seconds() is None:
         raise ValueError(f"{source.id} has no end, so it cannot be written to a file")
     composer = Composer(source, narrator, bank, ambience)
+    if isinstance(source, FollowsTaps):
+        # Its lines first, so it knows how long they really take and ends when it should.
+        for text in speech_texts(source.items):
+            composer.synthesize(text)
     for _ in range(RENDER_MAX_CHUNKS):
         for text in composer.pending_texts():  # so a source that follows is placed exactly
             composer.synthesize(text)

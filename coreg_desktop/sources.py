@@ -32,6 +32,7 @@ from coreg_desktop.practice.patterns import BreathPattern
 from coreg_desktop.practice.timeline import BellItem, Item, breaths, estimate_seconds, plan
 
 Wake = Callable[[], None]
+SpokenSeconds = Callable[[str], float | None]
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,15 @@ class FollowsTaps(Protocol):
         """A few plain words on the taps so far ("2 of 4 taps"), or ""."""
         ...
 
-    def placed(self, end_s: float) -> None:
+    @property
+    def items(self) -> list[Item]:
+        """Every line it may say, so they can be made ahead of time."""
+        ...
+
+    def placed(self, end_s: float, spoken_s: SpokenSeconds | None = None) -> None:
         """The items handed out so far end at program second `end_s` (their spoken lines'
-        lengths were only estimates when they were handed out)."""
+        lengths were only estimates when they were handed out); `spoken_s(text)` is how long a
+        line already made takes to say, None for one not made yet."""
         ...
 
 
