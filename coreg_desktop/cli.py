@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ambient", action="store_true", help="leave the ambience out")
     p.add_argument("--ambience", metavar="NAME", help="use this ambience instead")
     p.add_argument("--voice", metavar="V", help="narration voice (see `voices`)")
+    _length_options(p, render=True)
 
     p = sub.add_parser("play", help="play a practice")
     p.add_argument("id")
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ambience", metavar="NAME", help="use this ambience instead")
     p.add_argument("--no-ambient", action="store_true", help="leave the ambience out")
     p.add_argument("--voice", metavar="V", help="narration voice (see `voices`)")
+    _length_options(p, render=False)
 
     p = sub.add_parser("voices", help="list the narration voices, or import a Piper voice")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -113,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _length_options(parser: argparse.ArgumentParser, render: bool) -> None:
+    """Breathe with Me's own options: its length, and (render) the rate taps would measure."""
+    parser.add_argument("--minutes", type=float, metavar="N",
+                        help="breathe-with only: the whole length in minutes (default 5)")
+    if render:
+        parser.add_argument("--start-rate", type=float, metavar="R",
+                            help="breathe-with only: render as if your taps measured R "
+                            "breaths a minute (default 12)")
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -136,6 +148,16 @@ def _practice(core: Core, practice_id: str) -> Practice:
     try:
         return core.practice(practice_id)
     except UnknownPractice as exc:
+        raise BadInput(str(exc)) from exc
+
+
+def _check_length(core: Core, practice: Practice, args: argparse.Namespace) -> None:
+    from coreg_desktop.breathe_with import BadValue
+
+    try:
+        core.check_length(practice, getattr(args, "minutes", None),
+                          getattr(args, "start_rate", None))
+    except BadValue as exc:
         raise BadInput(str(exc)) from exc
 
 
@@ -217,8 +239,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     ambience = _ambience_choice(args)
     core = _core(args.voice)
     practice = _practice(core, args.id)
+    _check_length(core, practice, args)
     started = time.perf_counter()
-    audio = core.render(practice, ambience)
+    audio = core.render(practice, ambience, args.minutes, args.start_rate)
     try:
         write_wav(args.output, audio)
     except OSError as exc:
@@ -238,6 +261,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     ambience = _ambience_choice(args)
     core = _core(args.voice)
     practice = _practice(core, args.id)
+    _check_length(core, practice, args)
     load_portaudio_in_background()
     # The first sound is what a person in distress waits for, and an uncached voice is the
     # longest road to it: start loading it before anything else (the imports below included).
@@ -277,11 +301,18 @@ def cmd_play(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     player.events.subscribe(on_event)
+    from coreg_desktop.core import is_breathe_with
+    from coreg_desktop.terminal_taps import EnterTaps
+
+    taps = EnterTaps(core.tap) if is_breathe_with(practice) else None
     try:
         preload.join(timeout=AMBIENCE_PRELOAD_WAIT_S)
-        session = core.play(practice, ambience)
+        session = core.play(practice, ambience, args.minutes)
+        listening = taps is not None and taps.start()
         opener.join()
         while not wake.wait(_Progress.REDRAW_S if progress.tty else None):
+            if listening:
+                progress.hint = _tap_hint(session.tap_status())
             progress.show(session.state())
         if interrupted.is_set() and not ended:
             progress.clear()
@@ -293,6 +324,8 @@ def cmd_play(args: argparse.Namespace) -> int:
             progress.show(session.state())
             progress.done()
     finally:
+        if taps is not None:
+            taps.close()
         signal.signal(signal.SIGINT, previous)
         output = player.output
         # For the log (and the benchmarks): a gap in the sound is a fault worth a line.
@@ -302,6 +335,15 @@ def cmd_play(args: argparse.Namespace) -> int:
     if ended and ended[0].reason is EndReason.FAILED:
         return EXIT_BUG
     return EXIT_OK
+
+
+def _tap_hint(status: str) -> str:
+    """What Enter does, and how the taps are going, short enough for the progress line."""
+    from coreg_desktop.breathe_with import FOUND_PACE
+
+    if status == FOUND_PACE:
+        status = "pace found"
+    return f"Enter = tap, {status}" if status else "Enter = tap as you breathe in"
 
 
 def _warm_up_voice(narrator: Narrator) -> None:
@@ -326,6 +368,7 @@ class _Progress:
         self.tty = sys.stdout.isatty()
         self._last_caption: str | None = None
         self._last_phase = ""
+        self.hint = ""  # shown after the phase on the bar (what Enter does, for Breathe with Me)
 
     @staticmethod
     def _phase_text(state: State) -> str:
@@ -362,6 +405,8 @@ class _Progress:
         clock = f"{format_clock(state.t)}/{format_clock(state.total)}"
         text = self._phase_text(state) or (state.caption or "")
         line = f"{bar} {clock}  {text}"
+        if self.hint:
+            line = f"{bar} {clock}  [{self.hint}]  {text}"
         sys.stdout.write("\r" + line[: cols - 1].ljust(cols - 1))
         sys.stdout.flush()
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from coreg_desktop.audio.bank import SoundBank
     from coreg_desktop.audio.output import Output
+    from coreg_desktop.breathe_with import BreatheWithSource
     from coreg_desktop.player import Player
     from coreg_desktop.practice.loader import Library
     from coreg_desktop.practice.model import Practice
@@ -99,6 +100,13 @@ def _checked_name(text: str) -> str | None:
     return cleaned if cleaned and names.problem(cleaned) is None else None
 
 
+def is_breathe_with(practice: Practice) -> bool:
+    """The built-in Breathe with Me (a user's file with its id is an ordinary practice)."""
+    from coreg_desktop.breathe_with import PRACTICE_ID
+
+    return practice.id == PRACTICE_ID and practice.builtin and practice.source is None
+
+
 def check_ambience(name: str) -> str:
     """`name` if it is a soundscape Coreg has; UnknownAmbience otherwise."""
     if name not in AMBIENCE_IDS:
@@ -155,10 +163,20 @@ class Core:
             return self._library
 
     def _load_library(self) -> Library:
+        from coreg_desktop import breathe_with
         from coreg_desktop.practice.loader import load_library
 
         library = load_library(report=self._report)
         for line in library.overrides:
+            self._report(line)
+        # Not a file: it follows the listener's taps, which no practice file can describe. A
+        # user file with its id replaces it, as with any built-in.
+        mine = library.practices.get(breathe_with.PRACTICE_ID)
+        if mine is None:
+            library.practices[breathe_with.PRACTICE_ID] = breathe_with.practice()
+        elif not mine.builtin:
+            line = f'user practice {mine.source} overrides built-in "{breathe_with.PRACTICE_ID}"'
+            library.overrides.append(line)
             self._report(line)
         return library
 
@@ -360,16 +378,59 @@ class Core:
             raise UnknownPractice(practice_id, self.library.closest(practice_id))
         return practice
 
-    def source(self, practice: Practice, options: SessionOptions) -> PracticeSource:
-        """The practice as a program source, with the listener's names and pace filled in."""
+    def source(
+        self,
+        practice: Practice,
+        options: SessionOptions,
+        minutes: float | None = None,
+        start_rate: float | None = None,
+    ) -> PracticeSource | BreatheWithSource:
+        """The practice as a program source, with the listener's names and pace filled in.
+
+        Breathe with Me (the built-in one) is a source of its own: `minutes` is its length and
+        `start_rate` renders it as if taps had measured that rate. Other practices have their
+        own length, so both must be None for them (`breathe_with.BadValue` otherwise).
+        """
+        from coreg_desktop import breathe_with
         from coreg_desktop.sources import PracticeSource
 
+        self.check_length(practice, minutes, start_rate)
+        if is_breathe_with(practice):
+            return breathe_with.BreatheWithSource(
+                minutes if minutes is not None else breathe_with.DEFAULT_MINUTES,
+                start_rate,
+                options.values,
+                options.rate,
+                options.spoken,
+                ambience=practice.ambience,
+            )
         spoken = options.spoken
         if spoken is not None:  # the relationship is said as it is written
             spoken = {"relationship": options.values.get("relationship"), **spoken}
         return PracticeSource(
             practice, options.values, options.rate, spoken, options.by_name, options.memos
         )
+
+    @staticmethod
+    def check_length(
+        practice: Practice, minutes: float | None = None, start_rate: float | None = None
+    ) -> None:
+        """`breathe_with.BadValue` (one line for the listener) unless `minutes` and
+        `start_rate` make sense for this practice; checked before anything plays."""
+        from coreg_desktop import breathe_with
+
+        if not is_breathe_with(practice):
+            if minutes is not None or start_rate is not None:
+                what = "--minutes" if minutes is not None else "--start-rate"
+                raise breathe_with.BadValue(
+                    f"{what} only applies to {breathe_with.PRACTICE_ID}; {practice.id} has a "
+                    "length of its own"
+                )
+            return
+        if minutes is not None:
+            breathe_with.check_minutes(minutes)
+        if start_rate is not None:
+            breathe_with.check_rate(start_rate)
 
     def first_text(self, practice: Practice) -> str | None:
         """The first sentence the practice says, with the listener's settings."""
@@ -382,12 +443,14 @@ class Core:
 
     # ------------------------------------------------------------------ doing
 
-    def play(self, practice: Practice | str, ambience: str | None = None) -> Session:
-        """Play a practice now, with the listener's settings."""
+    def play(
+        self, practice: Practice | str, ambience: str | None = None, minutes: float | None = None
+    ) -> Session:
+        """Play a practice now, with the listener's settings (`minutes`: see `source`)."""
         if isinstance(practice, str):
             practice = self.practice(practice)
         options = self.options(ambience)
-        source = self.source(practice, options)
+        source = self.source(practice, options, minutes)
         session = self.player.play(source, options.ambience)
         if options.person is not None and options.memos:
             from coreg_desktop.practice.timeline import MemoItem
@@ -397,15 +460,27 @@ class Core:
                 self.safe_people.mark_used(options.person, played)
         return session
 
-    def render(self, practice: Practice | str, ambience: str | None = None) -> np.ndarray:
-        """The whole practice as (frames, 2) float32: exactly what `play` plays."""
+    def tap(self) -> bool:
+        """The listener tapped at the start of a breath in (Space, Enter, a click on the orb):
+        for Breathe with Me, timestamped on the audio clock. False if nothing playing takes it."""
+        return self.player.tap()
+
+    def render(
+        self,
+        practice: Practice | str,
+        ambience: str | None = None,
+        minutes: float | None = None,
+        start_rate: float | None = None,
+    ) -> np.ndarray:
+        """The whole practice as (frames, 2) float32: exactly what `play` plays (for Breathe
+        with Me: what it plays when the taps measure `start_rate`)."""
         from coreg_desktop.session import render_source
 
         if isinstance(practice, str):
             practice = self.practice(practice)
         options = self.options(ambience)
         return render_source(
-            self.source(practice, options),
+            self.source(practice, options, minutes, start_rate),
             self.narrator,
             self.bank,
             options.ambience,

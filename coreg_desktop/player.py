@@ -204,6 +204,11 @@ class Player:
         if self.session is not None:
             self.session.stop(fade_s)
 
+    def tap(self) -> bool:
+        """A tap for a source that follows the listener's breath; False if nothing took it."""
+        session = self.session
+        return session is not None and not session.ended and session.tap()
+
     def seek(self, seconds: float) -> None:
         if self.session is not None:
             self.session.seek(seconds)

@@ -51,8 +51,9 @@ from coreg_desktop.practice.timeline import (
     Timeline,
     compile_timeline,
     estimate_seconds,
+    speech_texts,
 )
-from coreg_desktop.sources import ProgramSource
+from coreg_desktop.sources import FollowsTaps, ProgramSource
 from coreg_desktop.tts.base import SynthesisError
 from coreg_desktop.tts.narrator import Narrator
 
@@ -139,6 +140,10 @@ class Composer:
         """Ask the source for more; True if anything changed."""
         if self.ended:
             return False
+        if isinstance(self.source, FollowsTaps) and self.items and not self.pending_texts():
+            laid_out = compile_timeline(self.items, self._frames, self.narrator.available,
+                                        ended=False).known_end
+            self.source.placed(laid_out / SAMPLE_RATE, self._spoken_seconds)
         chunk = self.source.next_items()
         for item in chunk.items:
             self.items.append(item)
@@ -165,6 +170,10 @@ class Composer:
             if not exiting():  # quitting mid-practice is not a problem worth a line
                 log.warning("Could not voice %r: %s; showing it as a caption only.", text, exc)
             self.clips[text] = None
+
+    def _spoken_seconds(self, text: str) -> float | None:
+        clip = self.clips.get(text)
+        return None if clip is None else len(clip) / SAMPLE_RATE
 
     def _frames(self, text: str) -> int | None:
         if text not in self.clips:
@@ -208,7 +217,13 @@ def render_source(
     if source.estimated_seconds() is None:
         raise ValueError(f"{source.id} has no end, so it cannot be written to a file")
     composer = Composer(source, narrator, bank, ambience)
+    if isinstance(source, FollowsTaps):
+        # Its lines first, so it knows how long they really take and ends when it should.
+        for text in speech_texts(source.items):
+            composer.synthesize(text)
     for _ in range(RENDER_MAX_CHUNKS):
+        for text in composer.pending_texts():  # so a source that follows is placed exactly
+            composer.synthesize(text)
         composer.extend()
         if composer.ended:
             break
@@ -259,6 +274,9 @@ class Session:
         self.end_reason: EndReason | None = None
         self.heard_seconds = 0.0  # final once ended
         self.timeline: Timeline = compile_timeline([], lambda _t: None)
+        self._lookahead_frames = seconds_to_frames(
+            source.lookahead_s if isinstance(source, FollowsTaps) else LOOKAHEAD_S
+        )
 
     @property
     def id(self) -> str:
@@ -406,7 +424,7 @@ class Session:
         if self._composer.ended:
             return None
         planned = seconds_to_frames(self._composer.planned_seconds())
-        return min(planned, timeline.known_end) - seconds_to_frames(LOOKAHEAD_S)
+        return min(planned, timeline.known_end) - self._lookahead_frames
 
     def _want_more_if_short(self, timeline: Timeline, pos: int) -> None:
         ask_at = self._ask_at(timeline)
@@ -498,6 +516,23 @@ class Session:
             self.resume()
         else:
             self.pause()
+
+    @property
+    def takes_taps(self) -> bool:
+        """True while a tap would be heard: a source that follows taps, playing."""
+        return isinstance(self.source, FollowsTaps) and self._play_state is PlayState.PLAYING
+
+    def tap(self) -> bool:
+        """The listener marked the start of a breath in: timestamped on the audio clock (the
+        position they hear now), never the wall clock. False when nothing here takes taps, or
+        the source ignored it as wildly off."""
+        if not self.takes_taps:
+            return False
+        assert isinstance(self.source, FollowsTaps)
+        return self.source.tap(self.position_frames / SAMPLE_RATE)
+
+    def tap_status(self) -> str:
+        return self.source.tap_status() if isinstance(self.source, FollowsTaps) else ""
 
     def seek(self, seconds: float) -> None:
         """Move the playhead; the monitor is woken, since the next boundary has moved too."""

@@ -15,13 +15,17 @@ The protocol is deliberately small:
 * ``estimated_seconds()`` is its whole length for progress bars, or None for open length.
 * ``attach(wake)`` is called once, before the first ``next_items()``. A source that waits for
   input calls ``wake()`` when it has more, and is asked again at once.
+
+A source that follows the listener (`FollowsTaps`, such as "Breathe with Me") also takes taps,
+each timestamped with the heard position, is told where its items really ended once every clip
+is known, and asks to be asked for more only a few seconds ahead, so a tap is heard soon.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from coreg_desktop.practice.model import Cue, Practice
 from coreg_desktop.practice.patterns import BreathPattern
@@ -35,6 +39,7 @@ from coreg_desktop.practice.timeline import (
 )
 
 Wake = Callable[[], None]
+SpokenSeconds = Callable[[str], float | None]
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,32 @@ class ProgramSource(Protocol):
     def next_items(self) -> Chunk: ...
 
     def estimated_seconds(self) -> float | None: ...
+
+
+@runtime_checkable
+class FollowsTaps(Protocol):
+    #: Ask for more this many seconds before what is laid out runs out (instead of the
+    #: session's usual half a minute).
+    lookahead_s: float
+
+    def tap(self, at_s: float) -> bool:
+        """A tap heard at program second `at_s`; False if it was ignored."""
+        ...
+
+    def tap_status(self) -> str:
+        """A few plain words on the taps so far ("2 of 4 taps"), or ""."""
+        ...
+
+    @property
+    def items(self) -> list[Item]:
+        """Every line it may say, so they can be made ahead of time."""
+        ...
+
+    def placed(self, end_s: float, spoken_s: SpokenSeconds | None = None) -> None:
+        """The items handed out so far end at program second `end_s` (their spoken lines'
+        lengths were only estimates when they were handed out); `spoken_s(text)` is how long a
+        line already made takes to say, None for one not made yet."""
+        ...
 
 
 class PracticeSource:

@@ -136,6 +136,27 @@ class PlayerBridge(QObject):
     def seek(self, seconds: float) -> None:
         self.player.seek(seconds)
 
+    def tap(self) -> bool:
+        """A tap at the start of a breath in (Breathe with Me), on the audio clock; False if
+        nothing playing takes taps, or the tap was too far off to be a breath."""
+        return self.core.tap()
+
+    @property
+    def takes_taps(self) -> bool:
+        """True while the practice on screen is playing and follows taps."""
+        session = self.player.session
+        return (
+            self.active
+            and self.transport is Transport.PLAYING
+            and session is not None
+            and session.number == self._session
+            and session.takes_taps
+        )
+
+    def tap_status(self) -> str:
+        session = self.player.session
+        return session.tap_status() if session is not None else ""
+
     def set_ambience(self, ambience_id: str) -> None:
         session = self.player.session
         if session is not None and self.active:

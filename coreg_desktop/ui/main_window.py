@@ -60,6 +60,7 @@ NO_TRAY_NOTICE = (
 
 SHORTCUTS_TEXT = (
     "Space: play or pause (or start the chosen practice)\n"
+    "In Breathe with Me: Space, Enter or a click on the orb taps a breath in\n"
     "Esc: stop; press again to go back to the library\n"
     "Up and Down: move between practices; Enter plays one\n"
     "Ctrl+,: settings\n"
@@ -232,7 +233,7 @@ class MainWindow(QMainWindow):
     def show_player(self) -> None:
         self.stack.setCurrentWidget(self.player_view)
         if self.isVisible():
-            self.player_view.play_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.player_view.focus_target().setFocus(Qt.FocusReason.OtherFocusReason)
 
     def bring_to_front(self) -> None:
         """Show, un-minimise, raise and activate (from the tray or a second launch)."""
@@ -255,7 +256,11 @@ class MainWindow(QMainWindow):
         self.bridge.play(practice_id)
 
     def play_pause(self) -> None:
-        """Space: pause or resume; with nothing loaded, start the practice the person chose."""
+        """Space: pause or resume; with nothing loaded, start the practice the person chose.
+        While Breathe with Me plays, Space is a tap instead (the pause button still pauses)."""
+        if self.bridge.takes_taps and self.stack.currentWidget() is self.player_view:
+            self.player_view.tap()
+            return
         if self.bridge.active:
             self.bridge.toggle()
             return

@@ -31,6 +31,8 @@ from PySide6.QtGui import (
     QFontMetricsF,
     QHideEvent,
     QImage,
+    QKeyEvent,
+    QMouseEvent,
     QPainter,
     QPainterPath,
     QPaintEvent,
@@ -330,6 +332,9 @@ class OrbWidget(QWidget):
     #: Every frame tick while animating, so a view can refresh its progress text without a timer
     #: of its own (and so without waking up while the orb cannot be seen).
     ticked = Signal()
+    #: A click on the orb, or Space or Enter while it has focus, with `takes_taps` on: the
+    #: listener marking the start of a breath in (Breathe with Me).
+    tapped = Signal()
 
     def __init__(
         self, bridge: PlayerBridge, parent: QWidget | None = None, *, halo: float = HALO_FACTOR
@@ -360,6 +365,7 @@ class OrbWidget(QWidget):
         self._photo_sprite: tuple[tuple[object, ...], QPixmap] | None = None
         bridge.practiceStarted.connect(lambda _id: self.show_photo_of_practice())
         bridge.stopped.connect(lambda _id: self.set_photo(None))
+        self._takes_taps = False
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(140, 140)
         # The orb fills its own background with the window colour, so Qt need not repaint the
@@ -407,6 +413,42 @@ class OrbWidget(QWidget):
     def show_photo_of_practice(self) -> None:
         """The current practice's photo (its safe person's), or none."""
         self.set_photo(self._bridge.photo())
+
+    @property
+    def takes_taps(self) -> bool:
+        return self._takes_taps
+
+    @takes_taps.setter
+    def takes_taps(self, value: bool) -> None:
+        """While on, the orb is a button for taps: it can take focus (so Space and Enter reach
+        it before the play button), and a click on it taps."""
+        if value == self._takes_taps:
+            return
+        self._takes_taps = value
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus if value else Qt.FocusPolicy.NoFocus)
+        if value:
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+            self.setToolTip("Tap here (or press Space or Enter) each time you breathe in")
+        else:
+            self.unsetCursor()
+            self.setToolTip("")
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self._takes_taps and event.button() == Qt.MouseButton.LeftButton:
+            self.tapped.emit()
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        keys = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if self._takes_taps and plain and event.key() in keys:
+            if not event.isAutoRepeat():  # a held key is one tap, not a drum roll
+                self.tapped.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     @property
     def animating(self) -> bool:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from coreg_desktop.audio.ambience import AMBIENCES
 from coreg_desktop.audio.mixer import Transport
 from coreg_desktop.constants import AMBIENCE_IDS
+from coreg_desktop.core import is_breathe_with
 from coreg_desktop.practice.timeline import format_clock
 from coreg_desktop.settings import Settings
 from coreg_desktop.ui import theme
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.2
 #: Shown in the caption line when a practice ends by itself.
 FINISHED_CAPTION = "That's the end. Take all the time you need."
+#: Under the orb while Breathe with Me plays: the one rule for Space there.
+TAP_HINT = "Tap Space, Enter or the orb each time you breathe in. The pause button pauses."
+PAUSED_TAP_HINT = "Paused. Space resumes."
 
 GLYPHS = ("play", "pause", "stop", "back", "close")
 
@@ -283,6 +287,15 @@ class PlayerView(QWidget):
 
         self.caption = CaptionLabel(self)
 
+        # Breathe with Me only: how to tap, and how the taps are going.
+        self.tap_hint = QLabel(self)
+        self.tap_hint.setWordWrap(True)
+        self.tap_hint.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.tap_hint.setAccessibleName("How to tap")
+        theme.set_role(self.tap_hint, "small")
+        self.tap_hint.hide()
+        self.orb.tapped.connect(self.tap)
+
         # Progress: a slim bar between elapsed and remaining time.
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
@@ -360,6 +373,7 @@ class PlayerView(QWidget):
         column.setSpacing(round(em * 0.5))
         column.addWidget(self.title)
         column.addWidget(self.orb, 1)
+        column.addWidget(self.tap_hint)
         column.addWidget(self.caption)
         column.addSpacing(round(em * 0.4))
         column.addLayout(progress_row)
@@ -419,6 +433,45 @@ class PlayerView(QWidget):
             slider.setValue(gain_to_slider(self._settings.number(key)))
             slider.blockSignals(False)
 
+    @property
+    def follows_taps(self) -> bool:
+        """The practice on screen is Breathe with Me."""
+        practice = self._bridge.practice
+        return practice is not None and is_breathe_with(practice)
+
+    def focus_target(self) -> QWidget:
+        """What should have focus when the player is shown: the orb while it takes taps (so
+        Space taps instead of pressing the pause button), the play button otherwise."""
+        return self.orb if self.orb.takes_taps else self.play_button
+
+    def tap(self) -> bool:
+        """Space, Enter or a click on the orb while Breathe with Me plays."""
+        if not self._bridge.takes_taps:
+            return False
+        counted = self._bridge.tap()
+        self._show_taps()
+        return counted
+
+    def _show_taps(self) -> None:
+        """The hint under the orb, for Breathe with Me only (and only while it is on)."""
+        follows = self.follows_taps and self._bridge.active
+        takes = follows and self._bridge.takes_taps
+        had_focus = self.orb.hasFocus()
+        self.orb.takes_taps = takes
+        if takes and had_focus is False and self.play_button.hasFocus():
+            self.orb.setFocus(Qt.FocusReason.OtherFocusReason)
+        if not follows:
+            self.tap_hint.hide()
+            return
+        if takes:
+            status = self._bridge.tap_status()
+            text = f"{TAP_HINT}\n{status}" if status else TAP_HINT
+        else:
+            text = PAUSED_TAP_HINT
+        if self.tap_hint.text() != text:
+            self.tap_hint.setText(text)
+        self.tap_hint.show()
+
     def refresh_progress(self, force: bool = False) -> None:
         """Elapsed and remaining time at the audio clock; a no-op when nothing would change."""
         now = time.monotonic()
@@ -451,6 +504,7 @@ class PlayerView(QWidget):
         practice = self._bridge.practice
         self.title.setText(practice.title if practice is not None else "Nothing playing")
         self.caption.setText("" if practice is not None else "Choose a practice in the library.")
+        self._show_taps()
         self._sync_ambience()
         self.refresh_progress(force=True)
 
@@ -458,10 +512,12 @@ class PlayerView(QWidget):
         if self._ambience_unsynced:
             self._sync_ambience()
         self.ambience_picker.setEnabled(self._bridge.active)
+        self._show_taps()
         self.refresh_progress(force=True)
 
     def _finished(self, *_: object) -> None:
         self.caption.setText(FINISHED_CAPTION)
+        self._show_taps()
         self.refresh_progress(force=True)
 
     def _sync_ambience(self) -> None:
