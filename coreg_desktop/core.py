@@ -408,7 +408,8 @@ class Core:
         if spoken is not None:  # the relationship is said as it is written
             spoken = {"relationship": options.values.get("relationship"), **spoken}
         return PracticeSource(
-            practice, options.values, options.rate, spoken, options.by_name, options.memos
+            practice, options.values, options.rate, spoken,
+            by_name=options.by_name, memos=options.memos,
         )
 
     @staticmethod

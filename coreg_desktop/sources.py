@@ -104,11 +104,12 @@ class PracticeSource:
         values: Mapping[str, str | None] | None = None,
         rate: float = 1.0,
         spoken_values: Mapping[str, str | None] | None = None,
+        *,
         by_name: bool = True,
         memos: Sequence[MemoClip] = (),
     ) -> None:
         self.practice = practice
-        self._items = plan(practice, values, rate, spoken_values, by_name, memos)
+        self._items = plan(practice, values, rate, spoken_values, by_name=by_name, memos=memos)
         self._given = False
 
     @property

@@ -74,10 +74,10 @@ def captions(items: Sequence[object]) -> list[str]:
 
 def test_memo_steps_take_turns_and_vanish_without_a_memo() -> None:
     memos = [MemoClip("/a.flac", 2.0, "A message from Ana"), MemoClip("/b.flac", 3.0, "…")]
-    items = plan(LISTEN, {}, 1.0, None, memos)
+    items = plan(LISTEN, {}, 1.0, None, memos=memos)
     played = [item.memo.path for item in items if isinstance(item, MemoItem)]
     assert played == ["/a.flac", "/b.flac"]
-    assert plan(LISTEN, {}, 1.0, None, memos[1:])[1].memo.path == "/b.flac"  # type: ignore[union-attr]
+    assert plan(LISTEN, {}, 1.0, None, memos=memos[1:])[1].memo.path == "/b.flac"  # type: ignore[union-attr]
     without = plan(LISTEN, {}, 1.0)
     assert not any(isinstance(item, MemoItem) for item in without)
     assert captions(without) == ["Here is someone who loves you.", "Thank you for listening."]

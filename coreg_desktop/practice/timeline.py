@@ -171,6 +171,7 @@ def plan(
     values: Mapping[str, str | None] | None = None,
     rate: float = 1.0,
     spoken_values: Mapping[str, str | None] | None = None,
+    *,
     by_name: bool = True,
     memos: Sequence[MemoClip] = (),
 ) -> list[Item]:

@@ -526,8 +526,28 @@ def _build_session(model: Path) -> Any:
     return result[0]
 
 
+class _WordCountNotice(logging.Filter):
+    """phonemizer warns "words count mismatch" whenever espeak-ng says a piece in a different
+    number of words than it was written (a respelled word, "4-7-8"); the phonemes are still
+    right, and the warning would fill the log with one line per such sentence. Kept at debug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "words count mismatch" in record.getMessage():
+            log.debug("phonemizer: %s", record.getMessage())
+            return False
+        return True
+
+
+_PHONEMIZER_FILTER = _WordCountNotice()
+
+
 def _load(model: Path) -> Kokoro:
     from kokoro_onnx import Kokoro
+
+    # phonemizer resets its logger's level and handlers on every call, but not its filters.
+    phonemizer_log = logging.getLogger("phonemizer")
+    if _PHONEMIZER_FILTER not in phonemizer_log.filters:
+        phonemizer_log.addFilter(_PHONEMIZER_FILTER)
 
     session = _build_session(model)
     return Kokoro.from_session(session, str(_empty_voices_file()))
