@@ -269,20 +269,23 @@ class Core:
         practice that is about no one: checked before anything plays."""
         from coreg_desktop.safe_people import SafePersonError
 
-        if name is None:
-            return self.safe_person()
         if not uses_safe_person(practice):
+            if name is None:
+                return None  # about no one: the store is not even read
             raise SafePersonError(
                 f"--person only applies to a practice about your safe person; {practice.id} "
                 "is not one"
             )
-        return self.safe_people.require(name)
+        return self.safe_person() if name is None else self.safe_people.require(name)
 
-    def people_to_choose(self, practice: Practice) -> tuple[list[str], str | None]:
-        """The names a window offers before `practice` plays, and which is preselected (the
-        default, or None when the setting names no one here). Empty unless the practice is
-        about a safe person and there are at least two: with one, there is nothing to choose."""
-        if not uses_safe_person(practice):
+    def people_to_choose(
+        self, practice: Practice | None = None
+    ) -> tuple[list[str], str | None]:
+        """The names a window offers before a practice about someone plays, and which is
+        preselected (the default, or None when the setting names no one here). Empty when
+        `practice` is about no one, or with fewer than two people: then there is no choice.
+        One read of the store (a few small files), so a window asks once for all its cards."""
+        if practice is not None and not uses_safe_person(practice):
             return [], None
         people = self.safe_people.all()
         if len(people) < 2:
@@ -310,17 +313,24 @@ class Core:
     # ------------------------------------------------------------------ the rule
 
     def options(
-        self, ambience: str | None = None, person: Person | None = None
+        self,
+        ambience: str | None = None,
+        person: Person | None = None,
+        *,
+        look_up: bool = True,
     ) -> SessionOptions:
         """What the settings make of a practice: names for its placeholders, the speaking rate,
         and the soundscape (`ambience` from the request, else the setting, else the practice's).
-        `person` is the safe person for this session (see `person_for`); None: the default."""
+        `person` is the safe person for this session (see `person_for`); None: the default,
+        read from the store unless `look_up` is False (a practice about no one: the quick reset
+        never waits for a folder of profiles it would not use)."""
         from coreg_desktop.practice.timeline import MemoClip
         from coreg_desktop.safe_people import relationship_phrase
 
         chosen = ambience or self.settings.text("ambience") or None
         values = self.settings.placeholder_values()
-        person = person or self.safe_person()
+        if person is None and look_up:
+            person = self.safe_person()
         memos: tuple[MemoClip, ...] = ()
         if person is not None:
             values["safe_person"] = person.name
@@ -492,7 +502,7 @@ class Core:
         if isinstance(practice, str):
             practice = self.practice(practice)
         chosen = self.person_for(practice, person)
-        options = self.options(ambience, chosen)
+        options = self.options(ambience, chosen, look_up=uses_safe_person(practice))
         source = self.source(practice, options, minutes)
         session = self.player.play(source, options.ambience)
         played = 0
@@ -538,7 +548,8 @@ class Core:
 
         if isinstance(practice, str):
             practice = self.practice(practice)
-        options = self.options(ambience, self.person_for(practice, person))
+        options = self.options(ambience, self.person_for(practice, person),
+                               look_up=uses_safe_person(practice))
         return render_source(
             self.source(practice, options, minutes, start_rate),
             self.narrator,

@@ -120,3 +120,26 @@ def test_the_choice_is_offered_only_for_a_practice_about_someone_and_two_people(
     assert core.people_to_choose(stay_safe) == ([], None)
     core.settings.set("safe_person.name", "")
     assert core.people_to_choose(safe_person) == (["Ana", "Sam"], None)
+
+
+def test_a_practice_about_no_one_never_reads_the_store(
+    tmp_path: Path, narrator: Narrator, shared_cache: Path
+) -> None:
+    """The quick reset must not wait for a folder of profiles it does not use: with a store
+    that cannot be read at all, it plays without a word, and only "A Safe Person" notices."""
+    from coreg_desktop.safe_people import SafePeople
+
+    lines: list[str] = []
+    broken = tmp_path / "not-a-folder"
+    broken.write_text("")
+    core = Core(Settings(path=tmp_path / "settings.json"), narrator=narrator,
+                bank=SoundBank(shared_cache / "ambience"), output=NullOutput(),
+                safe_people=SafePeople(broken, report=lines.append))
+    core.settings.set("safe_person.name", "Ana")
+    try:
+        core.play("quick-reset").stop(fade_s=0.05)
+        assert lines == []
+        core.play("safe-person").stop(fade_s=0.05)
+        assert len(lines) == 1 and str(broken) in lines[0]
+    finally:
+        core.close()
