@@ -339,8 +339,10 @@ class Core:
                 MemoClip(str(person.memo_path(m)), m.seconds, f"A message from {person.name}")
                 for m in person.memos_in_turn()
             )
-        return SessionOptions(values, chosen, self.settings.number("rate"),
-                              self.settings.spoken_placeholder_values(),
+        spoken = self.settings.spoken_placeholder_values()
+        if person is not None:  # the voice says who the session is with, as the caption shows
+            spoken["safe_person"] = person.name
+        return SessionOptions(values, chosen, self.settings.number("rate"), spoken,
                               self.settings.by_name(), memos=memos,
                               person=person.name if person is not None else None)
 

@@ -142,6 +142,7 @@ def test_play_and_render_with_a_person_for_one_session(
     from coreg_desktop.audio.memo import load
     from coreg_desktop.audio.output import NullOutput
     from coreg_desktop.audio.wav import read_wav, to_int16
+    from coreg_desktop.constants import SAMPLE_RATE
     from coreg_desktop.core import Core
     from coreg_desktop.safe_people import SafePeople
     from coreg_desktop.session import Composer
@@ -187,6 +188,11 @@ def test_play_and_render_with_a_person_for_one_session(
                                atol=2e-3)
     np.testing.assert_array_equal(to_int16(core.render("with", person="Sam")), to_int16(rendered))
     core.close()
+    # And the voice says the name: what a recogniser hears before the memo.
+    from tests.asr import heard, transcribe
+
+    words = transcribe(rendered[:start], SAMPLE_RATE)
+    assert heard("Here is Sam", words), words
 
     monkeypatch.setattr(player_mod, "open_output", lambda **_kw: NullOutput())
     assert cli.main(["play", "with", "--no-gui", "--person", "SAM"]) == 0

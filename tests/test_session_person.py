@@ -54,9 +54,12 @@ def add_people(core: Core, tmp_path: Path) -> None:
 
 
 def heard(core: Core, person: str | None = None) -> tuple[list[str], list[str]]:
-    """The captions and memo labels of WITH for a session with `person`."""
+    """The captions and memo labels of WITH for a session with `person`; the voice says just
+    what the captions show."""
     items = core.source(WITH, core.options(None, core.person_for(WITH, person))).items
-    return ([i.text for i in items if isinstance(i, Speech)],
+    speech = [i for i in items if isinstance(i, Speech)]
+    assert [i.voice_text for i in speech] == [i.text for i in speech]
+    return ([i.text for i in speech],
             [i.memo.caption for i in items if isinstance(i, MemoItem)])
 
 
