@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ambient", action="store_true", help="leave the ambience out")
     p.add_argument("--ambience", metavar="NAME", help="use this ambience instead")
     p.add_argument("--voice", metavar="V", help="narration voice (see `voices`)")
+    _person_option(p)
     _length_options(p, render=True)
 
     p = sub.add_parser("play", help="play a practice")
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ambience", metavar="NAME", help="use this ambience instead")
     p.add_argument("--no-ambient", action="store_true", help="leave the ambience out")
     p.add_argument("--voice", metavar="V", help="narration voice (see `voices`)")
+    _person_option(p)
     _length_options(p, render=False)
 
     p = sub.add_parser("voices", help="list the narration voices, or import a Piper voice")
@@ -113,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--uninstall", action="store_true", help="remove the entry and icons again")
     safe_person_cli.add_parser(sub, _Parser)
     return parser
+
+
+def _person_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--person", metavar="NAME",
+                        help="practices about a safe person: who this one is with "
+                        "(default: the last one used)")
 
 
 def _length_options(parser: argparse.ArgumentParser, render: bool) -> None:
@@ -158,6 +166,20 @@ def _check_length(core: Core, practice: Practice, args: argparse.Namespace) -> N
         core.check_length(practice, getattr(args, "minutes", None),
                           getattr(args, "start_rate", None))
     except BadValue as exc:
+        raise BadInput(str(exc)) from exc
+
+
+def _check_person(core: Core, practice: Practice, args: argparse.Namespace) -> None:
+    """An unknown `--person`, or one given to a practice about no one: one line, before
+    anything is synthesized or plays."""
+    from coreg_desktop.safe_people import SafePersonError
+
+    name = getattr(args, "person", None)
+    if name is None:
+        return
+    try:
+        core.person_for(practice, name)
+    except SafePersonError as exc:
         raise BadInput(str(exc)) from exc
 
 
@@ -240,8 +262,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     core = _core(args.voice)
     practice = _practice(core, args.id)
     _check_length(core, practice, args)
+    _check_person(core, practice, args)
     started = time.perf_counter()
-    audio = core.render(practice, ambience, args.minutes, args.start_rate)
+    audio = core.render(practice, ambience, args.minutes, args.start_rate, args.person)
     try:
         write_wav(args.output, audio)
     except OSError as exc:
@@ -254,6 +277,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_play(args: argparse.Namespace) -> int:
     if not args.no_gui:
+        if args.person is not None:
+            raise BadInput("--person plays in the terminal: add --no-gui (in the window, the "
+                           "practice's card lets you choose who it is with)")
         args.practice = args.id
         return _run_gui(args)
     from coreg_desktop.audio.output import load_portaudio_in_background
@@ -262,6 +288,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     core = _core(args.voice)
     practice = _practice(core, args.id)
     _check_length(core, practice, args)
+    _check_person(core, practice, args)
     load_portaudio_in_background()
     # The first sound is what a person in distress waits for, and an uncached voice is the
     # longest road to it: start loading it before anything else (the imports below included).
@@ -307,7 +334,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     taps = EnterTaps(core.tap) if is_breathe_with(practice) else None
     try:
         preload.join(timeout=AMBIENCE_PRELOAD_WAIT_S)
-        session = core.play(practice, ambience, args.minutes)
+        session = core.play(practice, ambience, args.minutes, args.person)
         listening = taps is not None and taps.start()
         opener.join()
         while not wake.wait(_Progress.REDRAW_S if progress.tty else None):

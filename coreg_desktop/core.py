@@ -107,6 +107,19 @@ def is_breathe_with(practice: Practice) -> bool:
     return practice.id == PRACTICE_ID and practice.builtin and practice.source is None
 
 
+def uses_safe_person(practice: Practice) -> bool:
+    """Whether a practice is about the listener's safe person: it names them (`{safe_person}`,
+    `{relationship}`) or plays their memo. Only such a practice offers a choice of person, shows
+    their photo, or takes `--person`."""
+    from coreg_desktop.practice.model import Memo, Say
+
+    return any(
+        isinstance(step, Memo)
+        or (isinstance(step, Say) and ("{safe_person" in step.text or "{relationship" in step.text))
+        for step in practice.steps
+    )
+
+
 def check_ambience(name: str) -> str:
     """`name` if it is a soundscape Coreg has; UnknownAmbience otherwise."""
     if name not in AMBIENCE_IDS:
@@ -246,19 +259,39 @@ class Core:
     def photo_for(self, practice: Practice | None) -> Path | None:
         """The safe person's photo, for a practice that is about them (it names them, or plays
         their memo); None otherwise, or when they have no photo."""
-        from coreg_desktop.practice.model import Memo, Say
-
-        if practice is None:
-            return None
-        about = any(
-            isinstance(step, Memo)
-            or (isinstance(step, Say) and ("{safe_person" in step.text
-                                           or "{relationship" in step.text))
-            for step in practice.steps
-        )
-        person = self.safe_person() if about else None
+        person = self.safe_person() if practice is not None and uses_safe_person(practice) else None
         path = person.photo_path if person is not None else None
         return path if path is not None and path.is_file() else None
+
+    def person_for(self, practice: Practice, name: str | None = None) -> Person | None:
+        """Who a session of `practice` is with: `name` for this one session, else the default
+        (`safe_person`). SafePersonError (one line) for a name the store does not know, or for a
+        practice that is about no one: checked before anything plays."""
+        from coreg_desktop.safe_people import SafePersonError
+
+        if not uses_safe_person(practice):
+            if name is None:
+                return None  # about no one: the store is not even read
+            raise SafePersonError(
+                f"--person only applies to a practice about your safe person; {practice.id} "
+                "is not one"
+            )
+        return self.safe_person() if name is None else self.safe_people.require(name)
+
+    def people_to_choose(
+        self, practice: Practice | None = None
+    ) -> tuple[list[str], str | None]:
+        """The names a window offers before a practice about someone plays, and which is
+        preselected (the default, or None when the setting names no one here). Empty when
+        `practice` is about no one, or with fewer than two people: then there is no choice.
+        One read of the store (a few small files), so a window asks once for all its cards."""
+        if practice is not None and not uses_safe_person(practice):
+            return [], None
+        people = self.safe_people.all()
+        if len(people) < 2:
+            return [], None
+        default = self.safe_person()
+        return [p.name for p in people], default.name if default is not None else None
 
     @property
     def player(self) -> Player:
@@ -279,15 +312,25 @@ class Core:
 
     # ------------------------------------------------------------------ the rule
 
-    def options(self, ambience: str | None = None) -> SessionOptions:
+    def options(
+        self,
+        ambience: str | None = None,
+        person: Person | None = None,
+        *,
+        look_up: bool = True,
+    ) -> SessionOptions:
         """What the settings make of a practice: names for its placeholders, the speaking rate,
-        and the soundscape (`ambience` from the request, else the setting, else the practice's)."""
+        and the soundscape (`ambience` from the request, else the setting, else the practice's).
+        `person` is the safe person for this session (see `person_for`); None: the default,
+        read from the store unless `look_up` is False (a practice about no one: the quick reset
+        never waits for a folder of profiles it would not use)."""
         from coreg_desktop.practice.timeline import MemoClip
         from coreg_desktop.safe_people import relationship_phrase
 
         chosen = ambience or self.settings.text("ambience") or None
         values = self.settings.placeholder_values()
-        person = self.safe_person()
+        if person is None and look_up:
+            person = self.safe_person()
         memos: tuple[MemoClip, ...] = ()
         if person is not None:
             values["safe_person"] = person.name
@@ -296,8 +339,10 @@ class Core:
                 MemoClip(str(person.memo_path(m)), m.seconds, f"A message from {person.name}")
                 for m in person.memos_in_turn()
             )
-        return SessionOptions(values, chosen, self.settings.number("rate"),
-                              self.settings.spoken_placeholder_values(),
+        spoken = self.settings.spoken_placeholder_values()
+        if person is not None:  # the voice says who the session is with, as the caption shows
+            spoken["safe_person"] = person.name
+        return SessionOptions(values, chosen, self.settings.number("rate"), spoken,
                               self.settings.by_name(), memos=memos,
                               person=person.name if person is not None else None)
 
@@ -445,21 +490,46 @@ class Core:
     # ------------------------------------------------------------------ doing
 
     def play(
-        self, practice: Practice | str, ambience: str | None = None, minutes: float | None = None
+        self,
+        practice: Practice | str,
+        ambience: str | None = None,
+        minutes: float | None = None,
+        person: str | None = None,
     ) -> Session:
-        """Play a practice now, with the listener's settings (`minutes`: see `source`)."""
+        """Play a practice now, with the listener's settings (`minutes`: see `source`).
+
+        `person` picks the safe person for this session (`person_for`); an unknown name raises
+        SafePersonError before anything plays. Whoever a session is with becomes the last used,
+        so the next one is with them unless another is picked.
+        """
         if isinstance(practice, str):
             practice = self.practice(practice)
-        options = self.options(ambience)
+        chosen = self.person_for(practice, person)
+        options = self.options(ambience, chosen, look_up=uses_safe_person(practice))
         source = self.source(practice, options, minutes)
         session = self.player.play(source, options.ambience)
+        played = 0
         if options.person is not None and options.memos:
             from coreg_desktop.practice.timeline import MemoItem
 
             played = sum(isinstance(item, MemoItem) for item in source.items)
-            if played:  # the next practice plays their next memo
-                self.safe_people.mark_used(options.person, played)
+        if person is not None and chosen is not None:
+            self._make_default(chosen.name)
+        if options.person is not None and (played or person is not None):
+            self.safe_people.mark_used(options.person, played)  # their next memo, next time
         return session
+
+    def _make_default(self, name: str) -> None:
+        """`name` was picked for a session: the setting follows, as if chosen in Settings, so
+        one rule (the setting, kept as the last person picked) decides every later default.
+        Quiet when it cannot be saved: the practice is already playing, and must go on."""
+        from coreg_desktop.settings import SettingError
+
+        try:
+            if self.settings.set("safe_person.name", name):
+                self.settings.save()
+        except (OSError, SettingError) as exc:
+            log.warning("Could not keep %s as the safe person for next time: %s", name, exc)
 
     def tap(self) -> bool:
         """The listener tapped at the start of a breath in (Space, Enter, a click on the orb):
@@ -472,14 +542,17 @@ class Core:
         ambience: str | None = None,
         minutes: float | None = None,
         start_rate: float | None = None,
+        person: str | None = None,
     ) -> np.ndarray:
         """The whole practice as (frames, 2) float32: exactly what `play` plays (for Breathe
-        with Me: what it plays when the taps measure `start_rate`)."""
+        with Me: what it plays when the taps measure `start_rate`), with `person` as in `play`.
+        A render is a file, not a session: it changes no default and turns no memo."""
         from coreg_desktop.session import render_source
 
         if isinstance(practice, str):
             practice = self.practice(practice)
-        options = self.options(ambience)
+        options = self.options(ambience, self.person_for(practice, person),
+                               look_up=uses_safe_person(practice))
         return render_source(
             self.source(practice, options, minutes, start_rate),
             self.narrator,

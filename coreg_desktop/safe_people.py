@@ -6,8 +6,10 @@ person, never the others: it is named once and skipped, and the rest load. Every
 through `files.atomic_writer`, so a crash leaves the old profile or the new one.
 
 Which person a practice uses is the `safe_person.name` setting (the settings owner keeps it; the
-last person picked is the default). This module is the store only: it imports no Qt and knows
-nothing of playback; memos and photos are cleaned by `audio/memo.py` and `photo.py`.
+last person picked is the default, whether picked in Settings, with `config set`, or for one
+session: `Core.play(…, person=…)` moves the setting to them). This module is the store only:
+it imports no Qt and knows nothing of playback; memos and photos are cleaned by `audio/memo.py`
+and `photo.py`.
 """
 
 from __future__ import annotations

@@ -116,3 +116,89 @@ def test_a_damaged_profile_is_named_once_and_the_rest_keep_working(tmp_path: Pat
     problems = result.stderr.strip().splitlines()
     assert len(problems) == 1 and str(profile) in problems[0] and "skipped" in problems[0]
     assert sam["name"] == "Sam"
+
+
+WITH = '''id = "with"
+title = "With"
+ambience = "none"
+
+[[steps]]
+say = "Here is {safe_person}."
+
+[[steps]]
+memo = true
+'''
+
+
+def test_play_and_render_with_a_person_for_one_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--person` picks who the session is with: their name is said and their memo plays, in
+    the very samples `render` writes; playing makes them the default, a render does not."""
+    import numpy as np
+
+    from coreg_desktop import cli
+    from coreg_desktop import player as player_mod
+    from coreg_desktop.audio.memo import load
+    from coreg_desktop.audio.output import NullOutput
+    from coreg_desktop.audio.wav import read_wav, to_int16
+    from coreg_desktop.constants import SAMPLE_RATE
+    from coreg_desktop.core import Core
+    from coreg_desktop.safe_people import SafePeople
+    from coreg_desktop.session import Composer
+    from coreg_desktop.settings import Settings
+    from tests.memo_inputs import encode, voice_like, with_silence
+
+    practices = Path(os.environ["XDG_DATA_HOME"]) / "coreg-desktop" / "practices"
+    practices.mkdir(parents=True)
+    (practices / "with.toml").write_text(WITH)
+    for name, seconds in (("Ana", 1.0), ("Sam", 2.0)):
+        tone = with_silence(voice_like(seconds, level_db=-20.0), 0.3, 0.3)
+        ok("safe-person", "add", name, "--memo", str(encode(tone, tmp_path / f"{name}.m4a")))
+    assert ok("config", "get", "safe_person.name").strip() == "Ana"
+    out = tmp_path / "sam.wav"
+
+    line = bad("render", "with", "-o", str(out), "--person", "Nobody")
+    assert line == ('coreg-desktop: no safe person called "Nobody"; the safe people here are '
+                    "Ana, Sam")
+    assert "stay-safe is not one" in bad("render", "stay-safe", "-o", str(out), "--person", "Sam")
+    assert not out.exists()
+    assert "Nobody" in bad("play", "with", "--no-gui", "--person", "Nobody")
+    assert "--no-gui" in bad("play", "with", "--person", "Sam")
+
+    done = run("render", "with", "-o", str(out), "--person", "sam")
+    assert done.returncode == 0, done.stderr
+    assert ok("config", "get", "safe_person.name").strip() == "Ana"  # a render is no session
+    rendered, _rate = read_wav(out)
+    # Where the memo is, from the composer `render` uses, with the same (now warm) cache.
+    core = Core(Settings.load())
+    sam = core.safe_people.require("Sam")
+    source = core.source(core.practice("with"), core.options(None, sam))
+    composer = Composer(source, core.narrator, core.bank, "none")
+    composer.extend()
+    for key in composer.pending_work():
+        composer.prepare(key)
+    timeline, _ = composer.compose()
+    assert [e.caption for e in timeline.events if e.kind == "memo"] == ["A message from Sam"]
+    assert "Here is Sam." in [e.caption for e in timeline.events]
+    [(start, end)] = [(e.start, e.end) for e in timeline.events if e.kind == "memo"]
+    memo = load(sam.memo_path(sam.memos[0]))
+    assert end - start == len(memo)
+    np.testing.assert_allclose(rendered[start:end, 0], memo * core.settings.number("volume.voice"),
+                               atol=2e-3)
+    np.testing.assert_array_equal(to_int16(core.render("with", person="Sam")), to_int16(rendered))
+    core.close()
+    # And the voice says the name: what a recogniser hears before the memo.
+    from tests.asr import heard, transcribe
+
+    words = transcribe(rendered[:start], SAMPLE_RATE)
+    assert heard("Here is Sam", words), words
+
+    monkeypatch.setattr(player_mod, "open_output", lambda **_kw: NullOutput())
+    assert cli.main(["play", "with", "--no-gui", "--person", "SAM"]) == 0
+    said = capsys.readouterr().out
+    assert "Here is Sam." in said and "A message from Sam" in said and "Ana" not in said
+    assert ok("config", "get", "safe_person.name").strip() == "Sam"  # next time, Sam
+    assert "Sam  (used in practices)" in ok("safe-person", "list")
+    last = SafePeople().last_used()
+    assert last is not None and last.name == "Sam"

@@ -24,6 +24,7 @@ from coreg_desktop.practice.loader import Library
 from coreg_desktop.practice.model import Practice
 from coreg_desktop.practice.timeline import State
 from coreg_desktop.preparation import Progress
+from coreg_desktop.safe_people import SafePersonError
 from coreg_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,14 +79,21 @@ class PlayerBridge(QObject):
 
     # ------------------------------------------------------------------ commands
 
-    def play(self, practice_id: str) -> bool:
-        """Start a practice by id; False (and a notice) if there is no such practice."""
+    def play(self, practice_id: str, person: str | None = None) -> bool:
+        """Start a practice by id, with `person` as its safe person for this session (None: the
+        default); False (and a notice) if there is no such practice, or no such person any more
+        (removed in a terminal, say): then nothing plays."""
         try:
             practice = self.core.practice(practice_id)
         except UnknownPractice:
             self.noticeRaised.emit(f'There is no practice called "{practice_id}".')
             return False
-        session = self.core.play(practice)
+        try:
+            session = self.core.play(practice, person=person)
+        except SafePersonError:
+            self.noticeRaised.emit(f"{person} is no longer one of your safe people; "
+                                   "Settings has who is.")
+            return False
         # The views follow at once; the session's own events for it then change nothing.
         self._practice = practice
         self._session = session.number

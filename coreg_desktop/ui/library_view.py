@@ -8,6 +8,7 @@ the main window's Space plays the current card when nothing else is playing.
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 from PySide6.QtCore import QEvent, QMargins, QObject, QPoint, QRect, QSize, Qt, Signal
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from coreg_desktop.core import uses_safe_person
 from coreg_desktop.practice.loader import Library
 from coreg_desktop.practice.model import Practice
 from coreg_desktop.practice.timeline import practice_minutes
@@ -118,11 +120,28 @@ class FlowLayout(QLayout):
         return y + row_h - rect.y() + m.bottom()
 
 
+class PersonChip(QPushButton):
+    """A name on a card: one click, Space or Enter plays the practice with that person.
+
+    Enter is taken here, because a push button outside a dialog ignores it, and the card
+    below would then play the practice with the default person instead of this one."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.isAutoRepeat():
+            self.click()
+            return
+        super().keyPressEvent(event)
+
+
 class PracticeCard(QFrame):
-    """One practice: title, length and summary, focusable as a whole, with its own Play button."""
+    """One practice: title, length and summary, focusable as a whole, with its own Play button.
+
+    A practice about a safe person, when there are several, also shows their names ("With Ana
+    Sam"): the default (the last used) is marked, and is who Enter and Play start it with."""
 
     activated = Signal(str)
     focused = Signal(str)
+    personChosen = Signal(str, str)  # practice id, the safe person's name
 
     def __init__(self, practice: Practice, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,6 +186,11 @@ class PracticeCard(QFrame):
             self.tags.setAccessibleName(f"Tags: {tags}")
             self.tags.setWordWrap(True)
             text.addWidget(self.tags)
+        self._text = text
+        self.people_row: QWidget | None = None
+        self.person_chips: dict[str, PersonChip] = {}
+        self._people_group: QButtonGroup | None = None
+        self._shown_people: tuple[list[str], str | None] = ([], None)
         row.addLayout(text, 1)
 
         self.play_button = QToolButton(self)
@@ -181,6 +205,69 @@ class PracticeCard(QFrame):
         self.play_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.play_button.clicked.connect(lambda: self.activated.emit(self.practice.id))
         row.addWidget(self.play_button, 0, Qt.AlignmentFlag.AlignVCenter)
+
+    def set_people(self, names: list[str], default: str | None) -> None:
+        """Offer who this session is with: a chip per name, `default` marked; fewer than two
+        names take the row away (with one person there is nothing to choose).
+
+        Nothing is rebuilt when nothing changed (the window asks again each time it becomes
+        active), and a name that had the keyboard focus keeps it, so focus is never lost."""
+        shown = (list(names), default) if len(names) >= 2 else ([], None)
+        if shown == self._shown_people:
+            return
+        self._shown_people = shown
+        focused = next((n for n, c in self.person_chips.items() if c.hasFocus()), None)
+        if self.people_row is not None:
+            self._text.removeWidget(self.people_row)
+            self.people_row.deleteLater()
+            self.people_row, self._people_group = None, None
+            self.person_chips = {}
+        title = self.practice.title
+        description = (self.practice.summary or "") + " Press Enter to play."
+        if len(names) >= 2:
+            m = self.fontMetrics().height()
+            self.people_row = QWidget(self)
+            self.people_row.setAccessibleName(f"Who {title} is with")
+            flow = FlowLayout(self.people_row, spacing=round(m * 0.4))
+            label = QLabel("With", self.people_row)
+            set_role(label, "small")
+            label.setAccessibleName("With")
+            flow.addWidget(label)
+            self._people_group = QButtonGroup(self.people_row)
+            self._people_group.setExclusive(True)
+            for name in names:
+                chip = PersonChip(name, self.people_row)
+                set_role(chip, "chip")
+                chip.setCheckable(True)
+                chip.setChecked(name == default)
+                chip.setAutoDefault(False)
+                chip.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+                chip.setCursor(Qt.CursorShape.PointingHandCursor)
+                chip.setAccessibleName(f"Play {title} with {name}")
+                chip.setToolTip(f"Play with {name}")
+                chip.clicked.connect(
+                    lambda _=False, n=name: self.personChosen.emit(self.practice.id, n))
+                self._people_group.addButton(chip)
+                flow.addWidget(chip)
+                self.person_chips[name] = chip
+            # The word sits level with the names, not at the top of their row.
+            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            label.setMinimumHeight(max(c.sizeHint().height() for c in self.person_chips.values()))
+            flow.setContentsMargins(0, round(m * 0.2), 0, 0)
+            self._text.addWidget(self.people_row)
+            self.people_row.show()  # now, not when the layout gets to it: focus may go there
+            if default in names:
+                description += f" It is with {default}; a name below plays it with someone else."
+            else:
+                description += " A name below plays it with that person."
+        self.setAccessibleDescription(description)
+        if focused is not None:
+            target: QWidget = self.person_chips.get(focused) or self
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def tab_stops(self) -> list[QWidget]:
+        """The card, then its names: the order Tab takes."""
+        return [self, *self.person_chips.values()]
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "play_button"):
@@ -219,9 +306,11 @@ class PracticeCard(QFrame):
 
 
 class LibraryView(QWidget):
-    """Emits `playRequested(id)`; the main window decides what playing means."""
+    """Emits `playRequested(id)`, or `playWithRequested(id, person)` for a name picked on a
+    card; the main window decides what playing means."""
 
     playRequested = Signal(str)
+    playWithRequested = Signal(str, str)
 
     def __init__(self, library: Library, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -231,6 +320,7 @@ class LibraryView(QWidget):
         self.chips: dict[str, QPushButton] = {}
         self._tag: str | None = None
         self._current: str | None = None
+        self._people: tuple[list[str], str | None] = ([], None)
 
         m = self.fontMetrics().height()
         outer = QVBoxLayout(self)
@@ -364,22 +454,15 @@ class LibraryView(QWidget):
             self._flow.addWidget(chip)
             self.chips[tag] = chip
 
-        previous_card: QWidget | None = None
         for practice in library.all:
             card = PracticeCard(practice, self.column)
             card.activated.connect(self.playRequested)
+            card.personChosen.connect(self.playWithRequested)
             card.focused.connect(self.set_current)
             card.installEventFilter(self)
             self.cards_box.addWidget(card)
             self.cards[practice.id] = card
-            if previous_card is not None:
-                QWidget.setTabOrder(previous_card, card)
-            previous_card = card
-
-        # The crisis link was built before these cards; Tab reaches it after them.
-        last: QWidget = previous_card or (list(self.chips.values())[-1] if self.chips else self)
-        if last is not self:
-            QWidget.setTabOrder(last, self.crisis_link)
+        self.set_people(*self._people)
 
         self.empty.setVisible(not self.cards)
         problems = len(library.issues)
@@ -394,6 +477,25 @@ class LibraryView(QWidget):
         self._current = None
         if previous in self.cards:
             self.set_current(previous)
+
+    def set_people(self, names: list[str], default: str | None) -> None:
+        """The safe people the cards of practices about someone offer (see `Core.
+        people_to_choose`); kept for cards built later, when practice files change."""
+        self._people = (list(names), default)
+        for card in self.cards.values():
+            card.set_people(names if uses_safe_person(card.practice) else [], default)
+        self._chain_tabs()
+
+    def _chain_tabs(self) -> None:
+        """Tab goes card by card (with a card's names right after it), then to the crisis
+        link, which was built before the cards."""
+        stops: list[QWidget] = [w for card in self.cards.values() for w in card.tab_stops()]
+        for before, after in itertools.pairwise(stops):
+            QWidget.setTabOrder(before, after)
+        last: QWidget | None = stops[-1] if stops else (
+            list(self.chips.values())[-1] if self.chips else None)
+        if last is not None:
+            QWidget.setTabOrder(last, self.crisis_link)
 
     # ------------------------------------------------------------------ filter
 

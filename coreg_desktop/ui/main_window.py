@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
     QShortcut,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QFrame,
@@ -37,7 +38,7 @@ from PySide6.QtWidgets import (
 from coreg_desktop.constants import QUICK_RESET_ID
 from coreg_desktop.settings import Settings
 from coreg_desktop.tts import VoiceInfo
-from coreg_desktop.ui.bridge import PlayerBridge
+from coreg_desktop.ui.bridge import PlayerBridge, follow_settings
 from coreg_desktop.ui.crisis import CRISIS_TITLE, CrisisDialog, show_crisis_note
 from coreg_desktop.ui.library_view import LibraryView
 from coreg_desktop.ui.player_view import PlayerView
@@ -117,6 +118,15 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.library_view.playRequested.connect(self.play)
+        self.library_view.playWithRequested.connect(self.play)
+        # Who the cards offer is read from the store only while the window shows (and soon
+        # after, never during a click): a quick reset from the tray never waits for it.
+        self._people_stale = True
+        self._people_timer = QTimer(self)
+        self._people_timer.setSingleShot(True)
+        self._people_timer.setInterval(0)
+        self._people_timer.timeout.connect(self._refresh_people_if_stale)
+        follow_settings(self, settings, self._settings_changed)
         self.player_view.backRequested.connect(self.show_library)
         bridge.practiceStarted.connect(self._practice_started)
         bridge.noticeRaised.connect(self.show_notice)
@@ -249,11 +259,39 @@ class MainWindow(QMainWindow):
     def _practice_started(self, _practice_id: str) -> None:
         self.show_player()
 
+    # ------------------------------------------------------------------ safe people on cards
+
+    def refresh_people_soon(self) -> None:
+        """The people may have changed (here, in Settings, or in a terminal): read them again
+        once the event loop is free, if the window shows; otherwise when it next does."""
+        self._people_stale = True
+        if self.isVisible():
+            self._people_timer.start()
+
+    def refresh_people(self) -> None:
+        """Give the library's cards the safe people to choose from, the default marked."""
+        self._people_stale = False
+        names, default = self.bridge.core.people_to_choose()
+        self.library_view.set_people(names, default)
+
+    def _refresh_people_if_stale(self) -> None:
+        if self._people_stale and self.isVisible():
+            self.refresh_people()
+
+    def _settings_changed(self, keys: list[str]) -> None:
+        if "safe_person.name" in keys:
+            self.refresh_people_soon()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh_people_soon()
+
     # ------------------------------------------------------------------ playback
 
-    def play(self, practice_id: str) -> None:
+    def play(self, practice_id: str, person: str | None = None) -> None:
+        """Play a practice; `person` is its safe person for this session (a name on its card)."""
         log.info("playing %s from the window", practice_id)
-        self.bridge.play(practice_id)
+        self.bridge.play(practice_id, person)
 
     def play_pause(self) -> None:
         """Space: pause or resume; with nothing loaded, start the practice the person chose.
@@ -328,6 +366,7 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
             self._quitting = False  # a quit that was cancelled must not disarm close-to-tray
+            self.refresh_people_soon()  # a terminal may have added or removed someone
 
     # ------------------------------------------------------------------ notices and dialogs
 
@@ -378,6 +417,7 @@ class MainWindow(QMainWindow):
             return self.settings_dialog
         dialog = SettingsDialog(self.settings, self.voices, self, bridge=self.bridge)
         dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(self.refresh_people_soon)  # people added or removed there
         self.settings_dialog = dialog
         dialog.open()
         return dialog
