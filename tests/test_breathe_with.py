@@ -196,7 +196,7 @@ def test_tapping_again_catches_up_and_leads_from_there() -> None:
     taps = [at + 2.0 + 60.0 / 18.0 * k for k in range(4)]  # but they are at 18 again
     play(source, taps)
     rates = [rate for _, rate in source.breaths]
-    caught = rates.index(pytest.approx(18.0))
+    caught = next(i for i, rate in enumerate(rates) if rate == pytest.approx(18.0))
     assert max(rates[:caught]) == 14.0 and rates[caught - 1] < 12.0
     check_lead(rates[caught:], 18.0)
 

@@ -25,7 +25,12 @@ def test_each_enter_on_a_terminal_is_one_tap_and_is_not_echoed() -> None:
     master, slave = pty.openpty()
     stream = os.fdopen(slave, "r")
     heard: list[float] = []
-    taps = EnterTaps(lambda: heard.append(time.monotonic()) is None, stream)
+
+    def tap() -> bool:
+        heard.append(time.monotonic())
+        return True
+
+    taps = EnterTaps(tap, stream)
     try:
         echo_before = termios.tcgetattr(slave)[3] & termios.ECHO
         assert echo_before
@@ -47,7 +52,12 @@ def test_piped_input_is_not_listened_to() -> None:
     read, write = os.pipe()
     stream = os.fdopen(read, "r")
     heard: list[int] = []
-    taps = EnterTaps(lambda: heard.append(1) is None, stream)
+
+    def tap() -> bool:
+        heard.append(1)
+        return True
+
+    taps = EnterTaps(tap, stream)
     try:
         assert not taps.start()
         os.write(write, b"\n\n\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -143,7 +144,7 @@ def test_a_line_offering_you_speaks_by_name_only_when_chosen_and_given() -> None
     )
     p = practice(step, Say("Well done, {name}."))
 
-    def said(**kwargs: object) -> list[tuple[str, str]]:
+    def said(**kwargs: Any) -> list[tuple[str, str]]:
         return [(i.text, i.voice_text) for i in plan(p, **kwargs) if isinstance(i, Speech)]
 
     named = {"name": "Saoirse"}

@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from coreg_desktop.core import Core
 from coreg_desktop.practice.timeline import Speech
 from coreg_desktop.settings import Settings
+from coreg_desktop.sources import PracticeSource
 from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.library_view import PracticeCard
 from coreg_desktop.ui.main_window import MainWindow
@@ -64,7 +65,9 @@ def card(win: MainWindow, practice_id: str = PRACTICE) -> PracticeCard:
 def captions_playing(core: Core) -> list[str]:
     session = core.player.session
     assert session is not None
-    return [item.text for item in session.source.items if isinstance(item, Speech)]
+    source = session.source
+    assert isinstance(source, PracticeSource)
+    return [item.text for item in source.items if isinstance(item, Speech)]
 
 
 def test_no_choice_with_none_or_one_person(
