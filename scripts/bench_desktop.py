@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Figures for the desktop app (issue 3, sections 7 and 8; issue 7, sections 5 and 7), measured
-as a user would notice them, for Kokoro (af_heart) and Piper (joe-medium) in the same run.
+"""Figures for the desktop app (issue 3, sections 7 and 8; issue 7, sections 5 and 7; issue 8,
+section 4), measured as a user would notice them, for Kokoro (af_heart) and Piper (joe-medium) in
+the same run; then the safe person's photo in the orb, and importing a voice memo.
 
 Everything runs on a private desktop: Xvfb with trayer (software rendering, tests/e2e/desktop.py)
 and a private PulseAudio null sink whose monitor is recorded (tests/e2e/pulse.py). Latencies are
@@ -25,14 +26,31 @@ cache, as after installation) and one app started in the tray, which then goes t
 * reference in the same run: an open stream switching to a tone (the floor), and mpv playing
   the quick reset's audio (rendered by Coreg): CPU and RSS
 
-    python scripts/bench_desktop.py [--runs 5] [--rest-runs 3] [--cpu-seconds 10]
-                                    [--voices kokoro:af_heart,en_US-joe-medium]
+Section "photo" (issue 8): the narration of every practice prepared once in a shared cache (one
+app run until it rests), then for each case a fresh user with a safe person, Ana, with a photo
+(a JPEG made with Pillow) or without one (the reference), the app started in the tray, "A Safe
+Person" handed to it (`--practice safe-person`, a second launch), and while it plays with the
+window shown:
+
+* CPU of the app, `--runs` windows of `--cpu-seconds`           target <= 10 % (Xvfb)
+* a screenshot, in which the photo must be seen: warm pixels in the orb with the photo, none
+  without it (the orb is teal and lavender)
+
+Section "memo" (issue 8): a 3-minute speech-like mp3 (espeak-ng looped over room noise; stereo
+44.1 kHz 128 kb/s by the bundled ffmpeg), imported by `coreg-desktop safe-person import-memo FILE
+--person Ana` in a fresh process for a fresh user, `--runs` times, with system ffmpeg and ffprobe
+hidden from PATH; beside it the CLI's own start-up, the modules it imports, and the decode, clean
+and FLAC steps alone (in this process).
+
+    python scripts/bench_desktop.py [--only voices,photo,memo] [--runs 5] [--rest-runs 3]
+                                    [--cpu-seconds 10] [--voices kokoro:af_heart,en_US-joe-medium]
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import json
 import os
 import re
@@ -372,6 +390,341 @@ def measure_voice(voice: str, args: argparse.Namespace, x: XSession, rec: Record
     return r
 
 
+# ----------------------------------------------------------------------------- photo in the orb
+
+
+PHOTO_PERSON = "Ana"
+PHOTO_PRACTICE = "safe-person"
+PHOTO_RELATIONSHIP = "grandmother"
+#: How much redder than green and blue a pixel must be to count as the photo's.
+WARM = 15
+#: A photo shown in the orb covers a few thousand pixels of the screenshot.
+PHOTO_SEEN_PIXELS = 1000
+MAIN_TITLE = "^Coreg$"  # tests/e2e/test_desktop.py
+
+
+def photo_jpeg(path: Path) -> Path:
+    """A photo-like JPEG: a warm, red-dominant portrait (a face-ish disc on a gradient, grain),
+    1600x1200 like a phone's; warm because the orb never is (teal and lavender), so warm pixels on
+    the screen are the photo (as red ones are in tests/e2e/test_safe_person_desktop.py)."""
+    import numpy as np
+    from PIL import Image
+
+    h, w = 1200, 1600
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    rng = np.random.default_rng(8)
+    r = 200 + 40 * (xx / w) - 30 * (yy / h)
+    g = 40 + 30 * (yy / h)
+    b = 40 + 20 * (xx / w)
+    face = ((xx - w / 2) ** 2 / (w / 4) ** 2 + (yy - h / 2.2) ** 2 / (h / 2.8) ** 2) < 1
+    r, g, b = np.where(face, 245, r), np.where(face, 110, g), np.where(face, 90, b)
+    rgb = np.stack([r, g, b], axis=-1) + rng.normal(0, 6, (h, w, 3))
+    Image.fromarray(np.clip(rgb, 0, 255).astype("uint8"), "RGB").save(path, "JPEG", quality=88)
+    return path
+
+
+def photo_pixels(shot: Path) -> int:
+    """Warm pixels (red above green and blue): the photo, washed toward the orb's light; the
+    orb (teal and lavender), the window and the text have none."""
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return int(np.count_nonzero((r - g > WARM) & (r - b > WARM)))
+
+
+def warm_photo_cache(x: XSession, env: dict[str, str], work: Path, cache: Path,
+                     timeout: float) -> float:
+    """One app run with Ana (no photo) until it rests, so the narration of every practice is in
+    `cache` (as after a first start): the measured runs then play with nothing being prepared
+    in the background. Returns how long that took."""
+    app = CoregApp(work / "photo-warm", env, cache=cache)
+    added, _ = app.second("safe-person", "add", PHOTO_PERSON, "--relationship",
+                          PHOTO_RELATIONSHIP, timeout=60)
+    if added.returncode != 0:
+        raise RuntimeError(f"safe-person add failed: {added.stderr}")
+    started = time.monotonic()
+    try:
+        proc = app.start("--minimized")
+        app.wait_ready(timeout=900)
+        wait_rested(app, 0, timeout=timeout)
+        _, _ = app.second("--quit")
+        proc.wait(timeout=30)
+    finally:
+        app.stop()
+    return time.monotonic() - started
+
+
+def measure_photo_case(with_photo: bool, args: argparse.Namespace, x: XSession,
+                       env: dict[str, str], work: Path, cache: Path) -> dict[str, Any]:
+    """A fresh user with Ana (a photo or none), the app in the tray, "A Safe Person" handed to
+    it as a second launch would, and the CPU of the app while it plays with the orb visible."""
+    kind = "photo" if with_photo else "no-photo"
+    home = work / f"home-{kind}"
+    app = CoregApp(home, env, cache=cache)
+    cmd = ["safe-person", "add", PHOTO_PERSON, "--relationship", PHOTO_RELATIONSHIP]
+    if with_photo:
+        cmd += ["--photo", str(photo_jpeg(work / "ana.jpg"))]
+    added, _ = app.second(*cmd, timeout=60)
+    if added.returncode != 0:
+        raise RuntimeError(f"safe-person add failed: {added.stderr}")
+    r: dict[str, Any] = {"case": kind}
+    doctor, _ = app.second("doctor", timeout=120)
+    r["narration"] = next((line.strip() for line in doctor.stdout.splitlines()
+                           if line.startswith("Narration:")), "Narration: (not said)")
+    xvfb_pid = x.xvfb.pid if x.xvfb is not None else None
+    try:
+        proc = app.start("--minimized")
+        if not xdesk.wait_until(lambda: x.tray_icon() is not None, 60):
+            raise RuntimeError("no tray icon")
+        app.wait_ready(timeout=300)
+        time.sleep(5.0)  # the preparation's file checks (the cache is warm)
+        handed, r["handover_s"] = app.second("--practice", PHOTO_PRACTICE)
+        if handed.returncode != 0:
+            raise RuntimeError(f"--practice {PHOTO_PRACTICE} failed: {handed.stderr}")
+        if not xdesk.wait_until(lambda: x.visible_windows(MAIN_TITLE), 30):
+            raise RuntimeError("the main window did not show")
+        time.sleep(3.0)  # playing: the welcome, the orb breathing
+        r["cpu"], r["xvfb_cpu"] = [], []
+        for n in range(args.runs):
+            before_x = cpu_seconds(xvfb_pid) if xvfb_pid else 0.0
+            t0 = time.monotonic()
+            r["cpu"].append(cpu_percent(proc.pid, args.cpu_seconds))
+            if xvfb_pid:
+                r["xvfb_cpu"].append(100 * (cpu_seconds(xvfb_pid) - before_x)
+                                     / (time.monotonic() - t0))
+            if n == 0:
+                r["screenshot"] = str(x.screenshot(work / f"playing-{kind}.png"))
+        if proc.poll() is not None:
+            raise RuntimeError(f"Coreg exited with {proc.returncode}:\n{app.stderr()}")
+        r["photo_pixels"] = photo_pixels(Path(r["screenshot"]))
+        r["rss_mb"] = rss_mb(proc.pid)
+        if "Traceback" in app.stderr():
+            raise RuntimeError(f"Coreg raised:\n{app.stderr()[-3000:]}")
+        _, _ = app.second("--quit")
+        r["exit_code"] = proc.wait(timeout=30)
+    finally:
+        app.stop()
+    return r
+
+
+def measure_photo(args: argparse.Namespace, x: XSession, env: dict[str, str],
+                  work: Path) -> dict[str, Any]:
+    cache = work / "photo-cache"
+    print("photo: preparing the narration once (a first start) ...", file=sys.stderr, flush=True)
+    out: dict[str, Any] = {"warm_s": warm_photo_cache(x, env, work, cache,
+                                                      args.prepare_timeout)}
+    for with_photo in (True, False):
+        print(f"photo: measuring {'with' if with_photo else 'without'} the photo ...",
+              file=sys.stderr, flush=True)
+        out["photo" if with_photo else "no_photo"] = measure_photo_case(
+            with_photo, args, x, env, work, cache)
+    a, b = Path(out["photo"]["screenshot"]), Path(out["no_photo"]["screenshot"])
+    out["differing_pixels"] = x.differing_pixels(a, b, fuzz="5%")
+    out["shown"] = (out["photo"]["photo_pixels"] > PHOTO_SEEN_PIXELS
+                    and out["no_photo"]["photo_pixels"] == 0)
+    return out
+
+
+def report_photo(p: dict[str, Any], args: argparse.Namespace) -> None:
+    print(f"\n== photo in the orb: \"A Safe Person\" playing, main window shown, voice "
+          f"en_US-joe-medium (default); {args.runs} windows of {args.cpu_seconds:g} s")
+    print(f"  (a fresh user per case; the narration prepared beforehand in {p['warm_s']:.0f} s, "
+          "shared, so nothing is being prepared while it plays)")
+    photo, ref = p["photo"], p["no_photo"]
+    for name, r in (("with the photo", photo), ("no photo (reference)", ref)):
+        cpu = statistics.median(r["cpu"])
+        target = f"  [{verdict(cpu, 10)}: <=10]" if r is photo else ""
+        print(f"  CPU playing, {name:<24}{cpu:6.2f} %  (windows: "
+              f"{', '.join(f'{c:.1f}' for c in r['cpu'])}){target}")
+        if r["xvfb_cpu"]:
+            xvfb = statistics.median(r["xvfb_cpu"])
+            print(f"     X server drawing it (Xvfb)        {xvfb:6.2f} %"
+                  f"  (windows: {', '.join(f'{c:.1f}' for c in r['xvfb_cpu'])})")
+        print(f"     RSS {r['rss_mb']:.0f} MB; --practice handed over in "
+              f"{r['handover_s'] * 1000:.0f} ms; exit code {r['exit_code']}; before the start, "
+              f"doctor: {r['narration']}")
+    print(f"  photo cost: {statistics.median(photo['cpu']) - statistics.median(ref['cpu']):+.2f} "
+          "points of a core over the reference")
+    shown = p["shown"]
+    print(f"  screenshots while playing: the photo's (warm) pixels on screen "
+          f"{photo['photo_pixels']} with the photo, {ref['photo_pixels']} without; "
+          f"{p['differing_pixels']} pixels differ (fuzz 5 %) -> "
+          f"{'the photo is visible' if shown else 'PHOTO NOT SEEN'}")
+    print(f"     {photo['screenshot']}  |  {ref['screenshot']}")
+
+
+# ----------------------------------------------------------------------------- memo import
+
+
+MEMO_SECONDS = 180.0  # the longest memo Coreg takes (memo.MAX_SECONDS)
+MEMO_TEXT = (
+    "Hello love. It's me. I know today was hard, and I wanted you to hear my voice. "
+    "Put your feet on the floor and take a slow breath with me. In, and out. "
+    "You are not alone. I am thinking of you, and I am proud of you, always. "
+    "When you are ready, have a cup of tea, and call me tomorrow if you like. "
+)
+
+
+#: What import-memo loads before it decodes (a fresh Python importing it, timed whole).
+MEMO_IMPORTS = "import coreg_desktop.cli, coreg_desktop.safe_people, coreg_desktop.audio.memo"
+
+
+def without_ffmpeg_path(work: Path) -> str:
+    """PATH as a user without ffmpeg has it: each folder on it that holds ffmpeg or ffprobe is
+    replaced by a folder of links to everything else in it."""
+    parts = []
+    for n, folder in enumerate(os.environ.get("PATH", "").split(os.pathsep)):
+        d = Path(folder)
+        if not any((d / tool).exists() for tool in ("ffmpeg", "ffprobe")):
+            parts.append(folder)
+            continue
+        shadow = work / f"path{n}"
+        shadow.mkdir(parents=True, exist_ok=True)
+        for entry in d.iterdir():
+            if entry.name not in ("ffmpeg", "ffprobe", "ffplay"):
+                with contextlib.suppress(OSError):
+                    (shadow / entry.name).symlink_to(entry)
+        parts.append(str(shadow))
+    path = os.pathsep.join(parts)
+    for tool in ("ffmpeg", "ffprobe"):
+        if shutil.which(tool, path=path) is not None:
+            raise RuntimeError(f"could not hide {tool} from PATH")
+    return path
+
+
+def speech_like(work: Path, rate: int = 44_100) -> tuple[Any, str]:
+    """MEMO_SECONDS of mono float32 at `rate` that sounds like someone talking: espeak-ng reading
+    MEMO_TEXT, looped, over a quiet room; a syllable-paced harmonic tone if espeak-ng is missing.
+    Half a second of room noise at each end, as a phone's memo has."""
+    import wave
+
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    body = MEMO_SECONDS - 1.0
+    if shutil.which("espeak-ng") is not None:
+        wav = work / "espeak.wav"
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), MEMO_TEXT],
+                       check=True, capture_output=True, timeout=60)
+        with wave.open(str(wav)) as w:
+            src_rate = w.getframerate()
+            speech = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
+        t = np.arange(int(len(speech) * rate / src_rate)) / rate
+        speech = np.interp(t, np.arange(len(speech)) / src_rate, speech).astype(np.float32)
+        what = "espeak-ng reading a paragraph, looped"
+    else:
+        from tests.memo_inputs import voice_like
+        speech = voice_like(10.0, rate=rate)
+        what = "a syllable-paced harmonic tone (no espeak-ng)"
+    reps = int(np.ceil(body * rate / len(speech)))
+    voice = np.tile(speech, reps)[: int(body * rate)]
+    voice = voice / max(1e-9, float(np.max(np.abs(voice)))) * 10 ** (-6 / 20)
+    edge = np.zeros(int(0.5 * rate), np.float32)
+    audio = np.concatenate([edge, voice, edge])
+    audio = audio + rng.normal(0, 10 ** (-68 / 20), len(audio))  # a quiet room
+    return audio.astype(np.float32), what + " + room noise at -68 dBFS"
+
+
+def memo_mp3(work: Path) -> tuple[Path, str]:
+    """The 3-minute memo as a phone's mp3: stereo 44.1 kHz, 128 kb/s, by the bundled ffmpeg."""
+    from coreg_desktop.audio.decode import ffmpeg_exe
+    from tests.memo_inputs import write_wav
+
+    audio, what = speech_like(work)
+    wav = write_wav(work / "memo-src.wav", audio, 44_100, channels=2)
+    mp3 = work / "a message from Ana.mp3"
+    subprocess.run([ffmpeg_exe(), "-y", "-nostdin", "-hide_banner", "-loglevel", "error",
+                    "-i", str(wav), "-c:a", "libmp3lame", "-b:a", "128k", str(mp3)],
+                   check=True, capture_output=True, timeout=120)
+    wav.unlink()
+    return mp3, what
+
+
+def cli_command() -> list[str]:
+    """`coreg-desktop`, the installed command next to this Python if there is one."""
+    script = Path(sys.executable).parent / "coreg-desktop"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "coreg_desktop"]
+
+
+def measure_memo(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    from coreg_desktop.audio import memo
+    from coreg_desktop.audio.decode import decode, ffmpeg_exe
+
+    mp3, what = memo_mp3(work)
+    r: dict[str, Any] = {"file": str(mp3), "bytes": mp3.stat().st_size, "what": what,
+                         "command": " ".join([*cli_command(), "safe-person", "import-memo",
+                                              "FILE", "--person", PHOTO_PERSON])}
+    path = without_ffmpeg_path(work / "no-ffmpeg")
+    base = {k: v for k, v in os.environ.items() if k != "IMAGEIO_FFMPEG_EXE"}
+    r["import"], r["list"], r["modules"], r["stored_s"], r["stored_bytes"] = [], [], [], [], []
+    for n in range(args.runs):
+        home = work / f"memo-home{n}"
+        env = {**base, "PATH": path, "PYTHONPATH": str(ROOT), **{
+            f"XDG_{d.upper()}_HOME": str(home / d) for d in ("config", "data", "state", "cache")}}
+        added = subprocess.run([*cli_command(), "safe-person", "add", PHOTO_PERSON], env=env,
+                               capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
+        if added.returncode != 0:
+            raise RuntimeError(f"safe-person add failed: {added.stderr}")
+        t0 = time.perf_counter()
+        done = subprocess.run([*cli_command(), "safe-person", "import-memo", str(mp3),
+                               "--person", PHOTO_PERSON], env=env, capture_output=True,
+                              text=True, timeout=120, check=False, cwd=ROOT)
+        r["import"].append(time.perf_counter() - t0)
+        if done.returncode != 0 or "Added the memo" not in done.stdout:
+            raise RuntimeError(f"import-memo failed ({done.returncode}): {done.stderr}")
+        r["said"] = done.stdout.strip()
+        t0 = time.perf_counter()
+        listed = subprocess.run([*cli_command(), "safe-person", "list", "--json"], env=env,
+                                capture_output=True, text=True, timeout=60, check=True, cwd=ROOT)
+        r["list"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", MEMO_IMPORTS], env=env, capture_output=True,
+                       timeout=60, check=True, cwd=ROOT)
+        r["modules"].append(time.perf_counter() - t0)
+        stored = json.loads(listed.stdout)[0]["memos"][0]
+        r["stored_s"].append(stored["seconds"])
+        folder = home / "data" / "coreg-desktop" / "safe-people"
+        r["stored_bytes"].append(sum(f.stat().st_size for f in folder.rglob("*.flac")))
+    # The steps alone, in this process (the bundled ffmpeg, as the command uses it).
+    r["decode"], r["clean"], r["encode"] = [], [], []
+    r["ffmpeg"] = ffmpeg_exe()
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        decoded = decode(mp3, memo.DECODE_SECONDS)
+        t1 = time.perf_counter()
+        prepared = memo.prepare_audio(decoded.audio, str(mp3), decoded.capped)
+        t2 = time.perf_counter()
+        memo.encode_flac(prepared.audio, work / "memo-out.flac")
+        t3 = time.perf_counter()
+        r["decode"].append(t1 - t0)
+        r["clean"].append(t2 - t1)
+        r["encode"].append(t3 - t2)
+    r["decoded_s"] = len(decoded.audio) / memo.SAMPLE_RATE
+    return r
+
+
+def report_memo(m: dict[str, Any], args: argparse.Namespace) -> None:
+    print(f"\n== memo import: a 3-minute mp3 ({m['bytes'] / 1e6:.2f} MB, {m['bytes']} bytes; "
+          f"stereo 44.1 kHz 128 kb/s; {m['what']}); {args.runs} runs")
+    print("  a fresh user each run, system ffmpeg/ffprobe hidden from PATH; the bundled one: "
+          f"{m['ffmpeg']}")
+    print(f"  {m['command']}")
+    rows = (
+        ("import-memo, the whole command (fresh process)", "import"),
+        ("   the same CLI starting (safe-person list)", "list"),
+        ("   a fresh Python importing its modules", "modules"),
+        ("   steps alone: decode (ffmpeg -> float32)", "decode"),
+        ("                trim + loudness", "clean"),
+        ("                FLAC encode + write", "encode"),
+    )
+    for label, key in rows:
+        print(f"  {label:<48}{fmt_ms(m[key])}")
+    print(f"  kept: {statistics.median(m['stored_s']):.1f} s of {m['decoded_s']:.1f} s decoded, "
+          f"{statistics.median(m['stored_bytes']) / 1e6:.2f} MB FLAC; it said: {m['said']}")
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -449,9 +802,62 @@ def report(results: list[dict[str, Any]], refs: dict[str, Any], args: argparse.N
             print(f"  {name:<28}" + "".join(f"{get(r):>20.0f}" for r in results))
 
 
+def measure_voices(voices: list[str], args: argparse.Namespace, x: XSession, rec: Recorder,
+                   env: dict[str, str], address: str,
+                   work: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Each voice (measure_voice), then the references: the floor and mpv."""
+    results: list[dict[str, Any]] = []
+    refs: dict[str, Any] = {}
+    model_dir = joined_model(work) if any(v.startswith("kokoro:") for v in voices) else None
+    for n, voice in enumerate(voices):
+        print(f"measuring {voice} ...", file=sys.stderr, flush=True)
+        results.append(measure_voice(
+            voice, args, x, rec, env, address, work / f"home{n}",
+            model_dir if voice.startswith("kokoro:") else None,
+        ))
+
+    # ------------------------------------------------------------ reference: floor
+    refs["floor"], refs["floor_idle"] = floor_latency(rec, env, args.runs, args.cpu_seconds)
+
+    # ------------------------------------------------------------ reference: mpv
+    wav = work / "quick-reset.wav"
+    home = work / "home0"  # a prepared home: the render comes from its narration cache
+    app_env = {**env, **{f"XDG_{d.upper()}_HOME": str(home / d)
+                         for d in ("config", "data", "state", "cache")}}
+    subprocess.run([sys.executable, "-m", "coreg_desktop", "render", "quick-reset", "-o",
+                    str(wav)], env=app_env, capture_output=True, timeout=300, check=True,
+                   cwd=ROOT)
+    mpv = subprocess.Popen(["mpv", "--no-video", "--no-terminal", "--ao=pulse", str(wav)],
+                           env=app_env, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2.0)
+    refs["mpv_cpu"] = cpu_percent(mpv.pid, args.cpu_seconds)
+    refs["mpv_rss"] = rss_mb(mpv.pid)
+    mpv.send_signal(signal.SIGTERM)
+    mpv.wait(timeout=10)
+    return results, refs
+
+
+SECTIONS = ("voices", "photo", "memo")
+
+
+def sections(text: str) -> list[str]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [part for part in chosen if part not in SECTIONS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"choose from {', '.join(SECTIONS)} (comma-separated), not {text!r}")
+    return chosen
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", type=sections, default=list(SECTIONS), metavar="SECTIONS",
+                        help="comma-separated: voices (each voice, with the references), photo "
+                             "(CPU with the photo in the orb), memo (importing a 3-minute mp3); "
+                             "default: all of them")
+    parser.add_argument("--runs", type=int, default=5,
+                        help="repeats of each latency; photo: CPU windows; memo: imports")
     parser.add_argument("--rest-runs", type=int, default=3,
                         help="clicks and --quick-resets from rest (each waits for a new rest)")
     parser.add_argument("--cpu-seconds", type=float, default=10.0)
@@ -460,70 +866,65 @@ def main() -> int:
                         help="how long the background preparation and first rest may take")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args()
-    for reason in (missing_requirements(), xdesk.missing_requirements()):
+    desktop = {"voices", "photo"} & set(args.only)
+    for reason in (missing_requirements(), xdesk.missing_requirements()) if desktop else ():
         if reason:
             print(f"cannot run: {reason}", file=sys.stderr)
             return 2
-    if shutil.which("dbus-daemon") is None or shutil.which("dbus-send") is None:
+    if desktop and (shutil.which("dbus-daemon") is None or shutil.which("dbus-send") is None):
         print("cannot run: needs dbus-daemon and dbus-send (apt-get install dbus)", file=sys.stderr)
         return 2
     voices = [v.strip() for v in args.voices.split(",") if v.strip()]
     compile_bytecode()
+    load = os.getloadavg()
 
-    root = Path(tempfile.mkdtemp(prefix="coreg-pa-"))  # short: unix socket paths
     work = Path(tempfile.mkdtemp(prefix="coreg-bench-desktop-"))
-    server = PulseServer(root)
-    x = XSession()
-    address, bus_pid = dbus_daemon()
-    rec: Recorder | None = None
     results: list[dict[str, Any]] = []
     refs: dict[str, Any] = {}
-    try:
-        server.start()
-        x.start()
-        rec = Recorder(server, work / "monitor.raw")
-        rec.start()
-        env = {**server.env, **x.env, "DBUS_SESSION_BUS_ADDRESS": address,
-               "PYTHONPATH": str(ROOT)}
-        model_dir = joined_model(work) if any(v.startswith("kokoro:") for v in voices) else None
-        for n, voice in enumerate(voices):
-            print(f"measuring {voice} ...", file=sys.stderr, flush=True)
-            results.append(measure_voice(
-                voice, args, x, rec, env, address, work / f"home{n}",
-                model_dir if voice.startswith("kokoro:") else None,
-            ))
+    photo: dict[str, Any] | None = None
+    memo: dict[str, Any] | None = None
+    if "memo" in args.only:  # no desktop needed: a command in a terminal
+        print("memo: making a 3-minute mp3 and importing it ...", file=sys.stderr, flush=True)
+        memo = measure_memo(args, work)
+    if desktop:
+        root = Path(tempfile.mkdtemp(prefix="coreg-pa-"))  # short: unix socket paths
+        server = PulseServer(root)
+        x = XSession()
+        address, bus_pid = dbus_daemon()
+        rec: Recorder | None = None
+        try:
+            server.start()
+            x.start()
+            rec = Recorder(server, work / "monitor.raw")
+            rec.start()
+            env = {**server.env, **x.env, "DBUS_SESSION_BUS_ADDRESS": address,
+                   "PYTHONPATH": str(ROOT)}
+            if "voices" in args.only:
+                results, refs = measure_voices(voices, args, x, rec, env, address, work)
+            if "photo" in args.only:
+                photo = measure_photo(args, x, env, work)
+        finally:
+            if rec is not None:
+                rec.stop()
+            x.stop()
+            server.stop()
+            os.kill(bus_pid, signal.SIGTERM)
+            shutil.rmtree(root, ignore_errors=True)
+    after = os.getloadavg()
 
-        # ------------------------------------------------------------ reference: floor
-        refs["floor"], refs["floor_idle"] = floor_latency(rec, env, args.runs, args.cpu_seconds)
-
-        # ------------------------------------------------------------ reference: mpv
-        wav = work / "quick-reset.wav"
-        home = work / "home0"  # a prepared home: the render comes from its narration cache
-        app_env = {**env, **{f"XDG_{d.upper()}_HOME": str(home / d)
-                             for d in ("config", "data", "state", "cache")}}
-        subprocess.run([sys.executable, "-m", "coreg_desktop", "render", "quick-reset", "-o",
-                        str(wav)], env=app_env, capture_output=True, timeout=300, check=True,
-                       cwd=ROOT)
-        mpv = subprocess.Popen(["mpv", "--no-video", "--no-terminal", "--ao=pulse", str(wav)],
-                               env=app_env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(2.0)
-        refs["mpv_cpu"] = cpu_percent(mpv.pid, args.cpu_seconds)
-        refs["mpv_rss"] = rss_mb(mpv.pid)
-        mpv.send_signal(signal.SIGTERM)
-        mpv.wait(timeout=10)
-    finally:
-        if rec is not None:
-            rec.stop()
-        x.stop()
-        server.stop()
-        os.kill(bus_pid, signal.SIGTERM)
-        shutil.rmtree(root, ignore_errors=True)
-
-    report(results, refs, args)
+    print(f"\nCoreg desktop bench ({', '.join(args.only)}; {os.cpu_count()} cores; load average "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start, {after[0]:.2f} {after[1]:.2f} "
+          f"{after[2]:.2f} at the end)")
+    if results:
+        report(results, refs, args)
+    if photo is not None:
+        report_photo(photo, args)
+    if memo is not None:
+        report_memo(memo, args)
     if args.json is not None:
-        args.json.write_text(json.dumps({"voices": results, "references": refs}, indent=1))
-    return 0
+        args.json.write_text(json.dumps({"voices": results, "references": refs, "photo": photo,
+                                         "memo": memo, "load": [load, after]}, indent=1))
+    return 1 if photo is not None and not photo["shown"] else 0
 
 
 if __name__ == "__main__":
