@@ -233,25 +233,26 @@ class _Sprites:
     scale: float = 1.0  # the orb scale these were rendered for
 
 
+def _sprite_canvas(r: float, dpr: float) -> tuple[QPixmap, QPainter]:
+    """A square for a circle of radius `r`, with SPRITE_PAD of room so no edge is clipped."""
+    extent = r + SPRITE_PAD
+    size = max(2, math.ceil(2 * extent * dpr))
+    pixmap = QPixmap(size, size)
+    pixmap.setDevicePixelRatio(dpr)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.scale(size / dpr / (2 * extent), size / dpr / (2 * extent))
+    painter.translate(SPRITE_PAD, SPRITE_PAD)
+    return pixmap, painter
+
+
 def _render_sprites(
     radius: float, dpr: float, colours: OrbColours, halo_factor: float = HALO_FACTOR
 ) -> _Sprites:
-    def canvas(r: float) -> tuple[QPixmap, QPainter]:
-        """A square for a circle of radius `r`, with SPRITE_PAD of room so no edge is clipped."""
-        extent = r + SPRITE_PAD
-        size = max(2, math.ceil(2 * extent * dpr))
-        pixmap = QPixmap(size, size)
-        pixmap.setDevicePixelRatio(dpr)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.scale(size / dpr / (2 * extent), size / dpr / (2 * extent))
-        painter.translate(SPRITE_PAD, SPRITE_PAD)
-        return pixmap, painter
-
     halo_r = radius * halo_factor
-    halo, painter = canvas(halo_r)
+    halo, painter = _sprite_canvas(halo_r, dpr)
     g = QRadialGradient(QPointF(halo_r, halo_r), halo_r)
     inner = radius / halo_r
     g.setColorAt(0.0, colours.halo)
@@ -266,7 +267,7 @@ def _render_sprites(
     painter.end()
 
     def body(inner: QColor, outer: QColor, rim: QColor) -> QPixmap:
-        pixmap, p = canvas(radius)
+        pixmap, p = _sprite_canvas(radius, dpr)
         c = QPointF(radius, radius)
         focal = QPointF(radius * 0.84, radius * 0.76)  # a soft light from the upper left
         grad = QRadialGradient(c, radius, focal)
@@ -289,16 +290,8 @@ def _render_sprites(
 def render_photo(image: QImage, radius: float, dpr: float, colours: OrbColours) -> QPixmap:
     """The photo as a soft disc of `radius`: centre-cropped to a circle, washed toward the orb's
     light, its edge fading out, so it reads as a gentle presence rather than a picture."""
-    extent = radius + SPRITE_PAD
-    size = max(2, math.ceil(2 * extent * dpr))
-    pixmap = QPixmap(size, size)
-    pixmap.setDevicePixelRatio(dpr)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pixmap)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pixmap, p = _sprite_canvas(radius, dpr)
     p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    p.scale(size / dpr / (2 * extent), size / dpr / (2 * extent))
-    p.translate(SPRITE_PAD, SPRITE_PAD)
     disc = QRectF(0, 0, 2 * radius, 2 * radius)
     clip = QPainterPath()
     clip.addEllipse(disc)
