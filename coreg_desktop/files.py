@@ -4,6 +4,9 @@ Every file Coreg writes (settings, narration and ambience caches, rendered audio
 entry, autostart, notice flags) goes through here. A crash, a full disk or a second process reading
 at the wrong moment then sees the old file or the new one, never half of one, and a failed write
 leaves no stray temporary file behind.
+
+Files the user hands us to import (a photo, a voice memo) are checked here too, so each importer
+names a missing or unreadable file the same way, in one line.
 """
 
 from __future__ import annotations
@@ -71,3 +74,20 @@ def _sync_dir(directory: Path) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class InputFileError(Exception):
+    """A file handed to an import cannot be used; the message is one line naming it."""
+
+
+def input_file_size(path: Path) -> int:
+    """The size of a regular file the user gave, or InputFileError saying why it cannot be read."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not path.is_file():
+        raise InputFileError(f"{path}: is not a file")
+    return size

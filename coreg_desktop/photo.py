@@ -44,13 +44,9 @@ def import_photo(source: Path, dest: Path) -> tuple[int, int]:
     Nothing is written unless every step succeeds.
     """
     try:
-        size = source.stat().st_size
-    except FileNotFoundError:
-        raise PhotoError(f"{source}: no such file") from None
-    except OSError as exc:
-        raise PhotoError(f"{source}: cannot be read ({exc.strerror or exc})") from None
-    if not source.is_file():
-        raise PhotoError(f"{source}: is not a file")
+        size = files.input_file_size(source)
+    except files.InputFileError as exc:
+        raise PhotoError(str(exc)) from None
     if size > MAX_INPUT_BYTES:
         raise PhotoError(f"{source}: is {size / 1e6:.0f} MB; a photo can be at most "
                          f"{MAX_INPUT_BYTES // (1024 * 1024)} MB")

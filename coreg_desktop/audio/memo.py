@@ -61,13 +61,9 @@ class PreparedMemo:
 def prepare(path: Path) -> PreparedMemo:
     """Decode, check and clean one memo file; MemoError (one line) for anything wrong."""
     try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise MemoError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise MemoError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if not path.is_file():
-        raise MemoError(f"{path}: is not a file")
+        size = files.input_file_size(path)
+    except files.InputFileError as exc:
+        raise MemoError(str(exc)) from None
     if path.suffix.lower() not in MEMO_SUFFIXES:
         kinds = ", ".join(s.lstrip(".") for s in MEMO_SUFFIXES)
         raise MemoError(f"{path}: not a voice memo Coreg can take; use one of {kinds}")
