@@ -9,7 +9,11 @@ directions, which tells them apart.
 
 from __future__ import annotations
 
+import itertools
+import statistics
+
 import numpy as np
+import pytest
 
 from coreg_desktop.audio.tones import cue_tone
 
@@ -72,3 +76,21 @@ def breath_rates(cues: list[tuple[float, str]]) -> list[tuple[float, float, floa
             continue  # something longer than a breath out came before the next breath
         out.append((t0, 60.0 / (t2 - t0), share))
     return out
+
+
+def assert_follows_then_leads(
+    breaths: list[tuple[float, float, float]], taps: list[float], in_step_s: float
+) -> None:
+    """Breathe with Me, heard: its first breath is at the tapped rate and in step with the taps
+    (within `in_step_s`, what the input path and the sound server may blur), then it slows
+    breath by breath, never by more than about 0.5 a minute, and well below where it began."""
+    first_start, first_rate, _ = breaths[0]
+    # What they really tapped (a busy machine delays a press a little), not what was meant.
+    tapped = statistics.median(b - a for a, b in itertools.pairwise(taps[:4]))
+    assert first_rate == pytest.approx(60.0 / tapped, abs=0.6), taps
+    beats = (first_start - taps[3]) / tapped
+    assert abs(beats - round(beats)) * tapped < in_step_s, (first_start, taps)
+    rates = [rate for _, rate, _ in breaths]
+    steps = [a - b for a, b in itertools.pairwise(rates)]
+    assert all(-0.3 <= step <= 0.5 + 0.3 for step in steps), rates
+    assert rates[-1] < rates[0] - 4.0, rates
