@@ -60,6 +60,9 @@ class Option:
     max_length: int | None = None
     #: A person's name (or how to say one): checked and tidied by `names`.
     name: bool = False
+    #: For lists of short words (`type` list): what each item must match, and how to say it.
+    item: re.Pattern[str] | None = None
+    item_doc: str = ""
 
     def allowed(self) -> str:
         """What a valid value looks like, for messages."""
@@ -70,6 +73,8 @@ class Option:
             return f"a number from {_num(lo)} to {_num(hi)}"
         if self.type is bool:
             return "true or false"
+        if self.type is list:
+            return f"a comma-separated list of {self.item_doc}"
         if self.name:
             most = self.max_length or NAME_MAX
             return f"a name of at most {most} letters, spaces, hyphens or apostrophes"
@@ -88,6 +93,10 @@ TRAY_CLICK_CHOICES = (TRAY_QUICK_RESET, TRAY_OPENS_WINDOW)
 SPEAK_TO_NAME = "name"
 SPEAK_TO_YOU = "you"
 SPEAK_TO_CHOICES = (SPEAK_TO_NAME, SPEAK_TO_YOU)
+#: A reminder's time of day, 24-hour.
+TIME_OF_DAY_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_RE = re.compile("|".join(WEEKDAYS))
 
 OPTIONS: tuple[Option, ...] = (
     Option("name", str, "", "Your first name, used gently in some practices; empty: not used.",
@@ -118,6 +127,18 @@ OPTIONS: tuple[Option, ...] = (
            "What a click on the tray icon does: start the quick reset, or open Coreg.",
            choices=TRAY_CLICK_CHOICES),
     Option("start_at_login", bool, False, "Start Coreg in the tray when you log in."),
+    Option("checkin.before", bool, True,
+           "Ask how activated you feel (0 to 10) before a practice started in the window; "
+           "the tray's quick reset never waits for it."),
+    Option("checkin.after", bool, True, "Ask again, on the same scale, when a practice ends."),
+    Option("progress.streaks", bool, False,
+           "Show how many days in a row you practised, on the Progress page."),
+    Option("reminders.enabled", bool, False,
+           "A gentle reminder at the times below; it waits while a practice plays."),
+    Option("reminders.times", list, ["19:00"], "When to remind you, as HH:MM (24-hour).",
+           item=TIME_OF_DAY_RE, item_doc="times as HH:MM (24-hour), such as 08:30, 19:00"),
+    Option("reminders.days", list, list(WEEKDAYS), "On which days to remind you.",
+           item=WEEKDAY_RE, item_doc="days as mon, tue, wed, thu, fri, sat, sun"),
 )
 OPTION_KEYS: dict[str, Option] = {o.key: o for o in OPTIONS}
 
@@ -160,6 +181,8 @@ def check(option: Option, value: Any) -> Any:
         if ok:
             value = float(value)
             ok = math.isfinite(value)
+    elif option.type is list:
+        return _check_list(option, value)
     else:
         ok = isinstance(value, option.type)
     if ok and option.range is not None:
@@ -181,8 +204,27 @@ def check(option: Option, value: Any) -> Any:
     return value
 
 
+def _check_list(option: Option, value: Any) -> list[str]:
+    """A list of distinct items, each matching `option.item`, kept in the order the option
+    gives them (times sorted, days in week order), so equal lists compare equal."""
+    if not isinstance(value, list | tuple) or option.item is None:
+        raise SettingError(f"{option.key}: {_show(value)} is not allowed; use {option.allowed()}")
+    items: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not option.item.fullmatch(item.strip().lower()):
+            raise SettingError(f"{option.key}: {_show(item)} is not allowed; "
+                               f"use {option.allowed()}")
+        if item.strip().lower() not in items:
+            items.append(item.strip().lower())
+    if option.item is WEEKDAY_RE:
+        return [day for day in WEEKDAYS if day in items]
+    return sorted(items)
+
+
 def parse(option: Option, text: str) -> Any:
     """A value typed in a terminal (`config set`), in the forms `config get` prints."""
+    if option.type is list:
+        return check(option, [part for part in (p.strip() for p in text.split(",")) if part])
     if option.type is bool:
         lowered = text.strip().lower()
         if lowered in ("true", "false"):
@@ -207,6 +249,8 @@ def format_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)  # exact: it round-trips
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
     return str(value)
 
 

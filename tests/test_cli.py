@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -165,7 +166,13 @@ def test_config_list_get_set_unset_round_trip(tmp_path: Path) -> None:
     assert run("config", "unset", "rate").returncode == 0
     assert run("config", "get", "rate").stdout == "1\n"
     text = run("config", "list").stdout
-    assert 'name              "Robin"  (default (empty))' in text
+    assert re.search(r'^name +"Robin"  \(default \(empty\)\)$', text, re.M), text
+    assert re.search(r"^reminders\.times +19:00$", text, re.M), text
+    assert run("config", "set", "reminders.times", "20:30, 08:00").returncode == 0
+    assert run("config", "get", "reminders.times").stdout == "08:00, 20:30\n"
+    wrong = run("config", "set", "reminders.days", "mon, someday")
+    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1, wrong.stderr
+    assert '"someday" is not allowed' in wrong.stderr
 
 
 @pytest.mark.parametrize(
