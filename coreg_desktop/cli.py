@@ -10,7 +10,6 @@ import argparse
 import difflib
 import json
 import logging
-import os
 import shutil
 import signal
 import sys
@@ -22,8 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from coreg_desktop import __version__, paths, safe_person_cli
-from coreg_desktop.constants import SAMPLE_RATE
+from coreg_desktop import __version__, export_cli, paths, safe_person_cli
 
 if TYPE_CHECKING:
     from coreg_desktop.core import Core
@@ -72,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("render", help="write a practice to an audio file")
     p.add_argument("id")
-    p.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="FILE",
+                   help="its extension picks the format: .wav .flac .ogg .opus .mp3 .m4a")
+    p.add_argument("--quality", metavar="Q", help=export_cli.QUALITY_HELP)
     p.add_argument("--no-ambient", action="store_true", help="leave the ambience out")
     p.add_argument("--ambience", metavar="NAME", help="use this ambience instead")
     p.add_argument("--voice", metavar="V", help="narration voice (see `voices`)")
@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="add Coreg (with a Quick reset action) to your desktop's launcher")
     p.add_argument("--uninstall", action="store_true", help="remove the entry and icons again")
     safe_person_cli.add_parser(sub, _Parser)
+    export_cli.add_parser(sub, _Parser)
     return parser
 
 
@@ -214,25 +215,6 @@ def _check_voice(voice: str) -> None:
     raise BadInput(f'no voice named "{voice}"{hint} (see `coreg-desktop voices`)')
 
 
-def _check_writable(path: Path) -> None:
-    if path.suffix.lower() != ".wav":
-        raise BadInput(f"{path}: only .wav output is supported for now")
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise BadInput(f"{path}: is a folder, not a file name")
-    if not parent.is_dir():
-        raise BadInput(f"{path}: the folder {parent} does not exist")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise BadInput(f"{path}: cannot write here (permission denied)")
-    # Try it for real before minutes of synthesis: permissions alone do not tell (root, /proc).
-    probe = parent / f".{path.name}.probe"
-    try:
-        probe.open("wb").close()
-        probe.unlink()
-    except OSError as exc:
-        raise BadInput(f"{path}: cannot write here ({exc.strerror or exc})") from exc
-
-
 # ----------------------------------------------------------------------------- commands
 
 
@@ -255,22 +237,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from coreg_desktop.audio.wav import write_wav
-
-    _check_writable(args.output)
+    export_cli.check_output(args.output, args.quality)
     ambience = _ambience_choice(args)
     core = _core(args.voice)
     practice = _practice(core, args.id)
     _check_length(core, practice, args)
     _check_person(core, practice, args)
     started = time.perf_counter()
-    audio = core.render(practice, ambience, args.minutes, args.start_rate, args.person)
-    try:
-        write_wav(args.output, audio)
-    except OSError as exc:
-        raise BadInput(f"{args.output}: cannot write ({exc.strerror or exc})") from exc
-    seconds = len(audio) / SAMPLE_RATE
-    print(f"Wrote {args.output} ({int(seconds // 60)}:{int(seconds % 60):02d}) "
+    seconds = export_cli.write(core, practice, args.output, quality=args.quality,
+                               ambience=ambience, minutes=args.minutes,
+                               start_rate=args.start_rate, person=args.person)
+    print(f"Wrote {args.output} ({export_cli.clock(seconds)}) "
           f"in {time.perf_counter() - started:.1f} s")
     return EXIT_OK
 
@@ -587,6 +564,7 @@ COMMANDS = {
     "config": cmd_config,
     "install-desktop-entry": cmd_install_desktop_entry,
     "safe-person": safe_person_cli.run,
+    "export-all": export_cli.export_all,
 }
 
 

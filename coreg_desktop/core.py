@@ -543,10 +543,12 @@ class Core:
         minutes: float | None = None,
         start_rate: float | None = None,
         person: str | None = None,
+        progress: Callable[[float], None] | None = None,
     ) -> np.ndarray:
         """The whole practice as (frames, 2) float32: exactly what `play` plays (for Breathe
         with Me: what it plays when the taps measure `start_rate`), with `person` as in `play`.
-        A render is a file, not a session: it changes no default and turns no memo."""
+        A render is a file, not a session: it changes no default and turns no memo.
+        `progress`: see `session.render_source`."""
         from coreg_desktop.session import render_source
 
         if isinstance(practice, str):
@@ -560,6 +562,7 @@ class Core:
             options.ambience,
             voice_gain=self.settings.number("volume.voice"),
             ambience_gain=self.settings.number("volume.ambience"),
+            progress=progress,
         )
 
     def preload_ambience(self, practice: Practice, ambience: str | None = None) -> None:

@@ -211,11 +211,19 @@ def render_source(
     ambience: str | None = None,
     voice_gain: float = 1.0,
     ambience_gain: float = 1.0,
+    progress: Callable[[float], None] | None = None,
 ) -> np.ndarray:
     """The whole program as (frames, 2) float32: exactly what `play` plays, sample for sample,
-    when the player's volumes are `voice_gain` and `ambience_gain`."""
+    when the player's volumes are `voice_gain` and `ambience_gain`.
+
+    `progress` hears the fraction done (the voice is most of the time: 0 to 0.85 as lines are
+    made, then the soundscape and the mix); an exception it raises cancels the render, which is
+    how an export dialog's Cancel button stops it between two lines.
+    """
     if source.estimated_seconds() is None:
         raise ValueError(f"{source.id} has no end, so it cannot be written to a file")
+    report = progress or (lambda _fraction: None)
+    report(0.0)
     composer = Composer(source, narrator, bank, ambience)
     if isinstance(source, FollowsTaps):
         # Its lines first, so it knows how long they really take and ends when it should.
@@ -229,11 +237,16 @@ def render_source(
             break
     else:
         raise ValueError(f"{source.id} did not end")
-    composer.ambience = bank.ambience(composer.ambience_id)
-    for key in composer.pending_work():
+    work = composer.pending_work()
+    for done, key in enumerate(work, 1):
         composer.prepare(key)
+        report(0.85 * done / len(work))
+    composer.ambience = bank.ambience(composer.ambience_id)
+    report(0.95)
     _, program = composer.compose()
-    return Mixer(voice_gain, ambience_gain).render_program(program)
+    audio = Mixer(voice_gain, ambience_gain).render_program(program)
+    report(1.0)
+    return audio
 
 
 class Session:

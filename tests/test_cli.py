@@ -51,7 +51,12 @@ def test_unknown_practice_is_bad_input_with_suggestions() -> None:
     [
         (["render", "quick-reset", "-o", "/nonexistent-dir/x.wav"], "does not exist"),
         (["render", "quick-reset", "-o", "/proc/x.wav"], "cannot write"),
-        (["render", "quick-reset", "-o", "out.mp3"], "only .wav"),
+        (["render", "quick-reset", "-o", "out.aiff"], '".aiff" is not a format Coreg can write'),
+        (["render", "quick-reset", "-o", "out"], "no extension is not a format"),
+        (["render", "quick-reset", "-o", "x.mp3", "--quality", "super"], 'quality "super"'),
+        (["render", "quick-reset", "-o", "x.opus", "--quality", "999k"], "from 32 to 320 kbps"),
+        (["export-all", "/proc/coreg-out"], "cannot make this folder"),
+        (["export-all", "/tmp", "--format", "wma"], '".wma" is not a format'),
         (["render", "quick-reset", "-o", "x.wav", "--ambience", "rainn"], 'did you mean "rain"'),
         (["render", "quick-reset"], "required"),
         (["frobnicate"], "invalid choice"),

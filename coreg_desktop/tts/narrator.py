@@ -305,6 +305,12 @@ class Narrator:
     def available(self) -> bool:
         return self._synth is not None
 
+    @property
+    def voice_label(self) -> str:
+        """Which voice speaks, as an exported file names it ("piper: en_US-joe-medium")."""
+        synth = self._synth
+        return "no voice (captions only)" if synth is None else f"{synth.engine}: {synth.voice}"
+
     def key(self, text: str) -> str:
         synth = self._require()
         return self.cache.key_for(
