@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from coreg_desktop import __version__, export_cli, paths, safe_person_cli
+from coreg_desktop import __version__, export_cli, paths, pattern_cli, safe_person_cli
 
 if TYPE_CHECKING:
     from coreg_desktop.core import Core
@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--uninstall", action="store_true", help="remove the entry and icons again")
     safe_person_cli.add_parser(sub, _Parser)
     export_cli.add_parser(sub, _Parser)
+    pattern_cli.add_parser(sub, _Parser)
     return parser
 
 
@@ -565,6 +566,7 @@ COMMANDS = {
     "install-desktop-entry": cmd_install_desktop_entry,
     "safe-person": safe_person_cli.run,
     "export-all": export_cli.export_all,
+    "pattern": pattern_cli.run,
 }
 
 

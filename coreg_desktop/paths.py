@@ -39,3 +39,7 @@ def ambience_cache_dir() -> Path:
 
 def log_dir() -> Path:
     return state_dir() / "logs"
+
+
+def user_patterns_file() -> Path:
+    return data_dir() / "patterns.toml"

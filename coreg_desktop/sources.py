@@ -23,17 +23,22 @@ is known, and asks to be asked for more only a few seconds ahead, so a tap is he
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from coreg_desktop.practice.model import Cue, Practice
+from coreg_desktop.constants import SAMPLE_RATE, seconds_to_frames
+from coreg_desktop.practice.model import Cue, Phase, Practice
 from coreg_desktop.practice.patterns import BreathPattern
 from coreg_desktop.practice.timeline import (
+    BELL_STEP_S,
+    TAIL_S,
     BellItem,
+    BreathPhase,
     Item,
     MemoClip,
-    breaths,
+    Silence,
     estimate_seconds,
     plan,
 )
@@ -142,11 +147,31 @@ class PracticeSource:
         return estimate_seconds(self._items)
 
 
-class PacerSource:
-    """A breathing pacer: one pattern repeated for a number of minutes, cued by soft tones.
+#: Short spoken cues for a pacer: a word at each phase, never a sentence to wait for.
+PACER_WORDS: dict[Phase, str] = {
+    Phase.INHALE: "In.",
+    Phase.HOLD: "Hold.",
+    Phase.EXHALE: "Out.",
+    Phase.REST: "Rest.",
+}
+PACER_MINUTES_RANGE = (1.0, 180.0)
 
-    It hands out about a minute of breaths at a time (a session asks for more as it plays), so
-    a pacer of any length costs the same to start, and it closes with the bell.
+
+def check_pacer_minutes(minutes: float) -> float:
+    lo, hi = PACER_MINUTES_RANGE
+    if not math.isfinite(minutes) or not lo <= minutes <= hi:
+        raise ValueError(f"--minutes {minutes:g} is out of range for the pacer; use {lo:g} to "
+                         f"{hi:g}")
+    return float(minutes)
+
+
+class PacerSource:
+    """A breathing pacer: one pattern repeated, cued by soft tones (or a spoken word, or nothing).
+
+    `minutes` is the whole length, bell and tail included: as many whole breaths as fit, then a
+    quiet moment and the bell, so a file or session is exactly as long as asked for. It hands
+    out about a minute of breaths at a time (a session asks for more as it plays), so a pacer of
+    any length costs the same to start.
     """
 
     CHUNK_S = 60.0
@@ -161,10 +186,28 @@ class PacerSource:
         if pattern.cycle_seconds <= 0:
             raise ValueError(f"pattern {pattern.id!r} has no length")
         self.pattern = pattern
+        self.minutes = float(minutes)
         self._ambience = ambience
-        self.cycles = max(1, round(minutes * 60.0 / pattern.cycle_seconds))
-        self._items: list[Item] = [*breaths(pattern.as_breathe(self.cycles, cue)), BellItem(0)]
+        whole = seconds_to_frames(self.minutes * 60.0)
+        around = seconds_to_frames(BELL_STEP_S) + seconds_to_frames(TAIL_S)
+        cycle = sum(seconds_to_frames(p.seconds) for p in pattern.phases)
+        self.cycles = max(1, (whole - around) // cycle)
+        rest = max(0, whole - around - self.cycles * cycle)
+        self._per_cycle = len(pattern.phases)
+        self._items: list[Item] = [*self._breaths(cue)]
+        if rest:
+            self._items.append(Silence(rest / SAMPLE_RATE, 0))
+        self._items.append(BellItem(0))
         self._given = 0
+
+    def _breaths(self, cue: Cue) -> list[BreathPhase]:
+        items = []
+        for cycle in range(1, self.cycles + 1):
+            for phase in self.pattern.phases:
+                text = PACER_WORDS[phase.phase] if cue is Cue.VOICE else None
+                items.append(BreathPhase(phase.phase, phase.seconds, cycle, self.cycles, cue,
+                                         text, 0, phase.fill))
+        return items
 
     @property
     def id(self) -> str:
@@ -178,16 +221,19 @@ class PacerSource:
     def ambience(self) -> str:
         return self._ambience
 
+    @property
+    def items(self) -> list[Item]:
+        return list(self._items)
+
     def attach(self, wake: Wake) -> None:
         """A pacer knows every breath in advance; it never waits for input."""
 
     def next_items(self) -> Chunk:
-        per_cycle = (len(self._items) - 1) // self.cycles  # the phases of one breath
-        per_chunk = max(1, round(self.CHUNK_S / self.pattern.cycle_seconds)) * per_cycle
+        per_chunk = max(1, round(self.CHUNK_S / self.pattern.cycle_seconds)) * self._per_cycle
         start = self._given
         end = min(len(self._items), start + per_chunk)
-        if len(self._items) - end == 1:
-            end += 1  # the bell goes with the last breaths
+        if len(self._items) - end <= 2:
+            end = len(self._items)  # the quiet moment and the bell go with the last breaths
         self._given = end
         return Chunk(self._items[start:end], last=end == len(self._items))
 

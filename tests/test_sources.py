@@ -18,7 +18,7 @@ from coreg_desktop.events import Ended, EndReason, Event, PhaseChanged
 from coreg_desktop.player import Player
 from coreg_desktop.practice.model import Cue, Phase, Practice, Say
 from coreg_desktop.practice.patterns import BreathPattern
-from coreg_desktop.practice.timeline import BELL_STEP_S, TAIL_S, BreathPhase
+from coreg_desktop.practice.timeline import BELL_STEP_S, TAIL_S, BellItem, BreathPhase
 from coreg_desktop.session import render_source
 from coreg_desktop.sources import Chunk, PacerSource, PracticeSource
 from coreg_desktop.tts.cache import ClipCache
@@ -39,8 +39,10 @@ def test_a_practice_is_one_chunk_that_is_the_last() -> None:
 
 
 def test_a_pacer_hands_out_a_minute_at_a_time_and_ends_with_the_bell() -> None:
+    """Three minutes are three minutes, bell and tail included: 17 ten-second breaths, then a
+    quiet second and the bell."""
     pacer = PacerSource(EXTENDED_EXHALE, minutes=3)
-    assert pacer.id == "pacer:extended-exhale" and pacer.cycles == 18
+    assert pacer.id == "pacer:extended-exhale" and pacer.cycles == 17
     chunks = []
     while True:
         chunk = pacer.next_items()
@@ -49,19 +51,20 @@ def test_a_pacer_hands_out_a_minute_at_a_time_and_ends_with_the_bell() -> None:
             break
     assert len(chunks) == 3
     breaths = [i for c in chunks for i in c.items if isinstance(i, BreathPhase)]
-    assert [b.cycle for b in breaths if b.phase is Phase.INHALE] == list(range(1, 19))
+    assert [b.cycle for b in breaths if b.phase is Phase.INHALE] == list(range(1, 18))
     assert all(b.cue is Cue.TONE for b in breaths)
-    assert pacer.estimated_seconds() == pytest.approx(18 * 10 + BELL_STEP_S + TAIL_S)
+    assert pacer.estimated_seconds() == pytest.approx(180.0)
+    assert isinstance(chunks[-1].items[-1], BellItem)
 
 
 def test_a_rendered_pacer_chimes_at_every_breath_in(tmp_path: Path) -> None:
     pacer = PacerSource(EXTENDED_EXHALE, minutes=1)
     audio = render_source(pacer, silent_narrator(tmp_path), SoundBank(tmp_path / "a"))
-    assert len(audio) == round((6 * 10 + BELL_STEP_S + TAIL_S) * SAMPLE_RATE)
+    assert len(audio) == 60 * SAMPLE_RATE
     assert float(np.abs(audio).max()) < 1.0
     mono = audio[:, 0]
     window = SAMPLE_RATE // 5
-    for cycle in range(6):
+    for cycle in range(pacer.cycles):
         start = cycle * 10 * SAMPLE_RATE
         chime = np.abs(mono[start : start + window]).max()
         quiet_before = np.abs(mono[start + 3 * SAMPLE_RATE : start + 4 * SAMPLE_RATE - 4800]).max()
@@ -77,7 +80,7 @@ def test_an_open_source_grows_while_it_plays_and_ends_when_it_says(
     monkeypatch.setattr(PacerSource, "CHUNK_S", 2.0)
     monkeypatch.setattr(session_mod, "LOOKAHEAD_S", 1.5)
     fast = BreathPattern("fast", "Fast", inhale=0.5, exhale=0.5)
-    pacer = PacerSource(fast, minutes=0.1)  # six breaths, two to a chunk
+    pacer = PacerSource(fast, minutes=0.25)  # six breaths, two to a chunk, bell and tail: 15 s
     asked: list[Chunk] = []
     real_next = pacer.next_items
 
@@ -113,7 +116,8 @@ def test_an_open_source_grows_while_it_plays_and_ends_when_it_says(
     assert inhales == [1, 2, 3, 4, 5, 6]
     ended = [e for e in events if isinstance(e, Ended)]
     assert [e.reason for e in ended] == [EndReason.COMPLETED]
-    assert ended[0].heard_seconds == pytest.approx(6 + BELL_STEP_S + TAIL_S, abs=0.2)
+    assert ended[0].heard_seconds == pytest.approx(15.0, abs=0.2)
+    assert 6 + BELL_STEP_S + TAIL_S == 15.0
 
 
 class TapSource:

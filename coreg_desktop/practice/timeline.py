@@ -111,6 +111,9 @@ class BreathPhase:
     cue: Cue
     cue_text: str | None  # what to say at the phase start when cue is VOICE
     step: int
+    #: How full the lungs are at the phase's start and end (a pattern that breathes in twice);
+    #: None: the usual (a breath in fills from empty, a breath out empties from full).
+    fill: tuple[float, float] | None = None
 
     @property
     def texts(self) -> tuple[str, ...]:
@@ -283,6 +286,7 @@ class Event:
     phase: Phase = Phase.IDLE
     cycle: int = 0
     cycles: int = 0
+    fill: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -310,6 +314,7 @@ class State:
     cycle: int
     cycles: int
     finished: bool
+    fill: tuple[float, float] | None = None  # see BreathPhase.fill
 
     @property
     def remaining(self) -> float:
@@ -373,6 +378,7 @@ class Timeline:
                 cycle=event.cycle,
                 cycles=event.cycles,
                 finished=finished,
+                fill=event.fill,
             )
         idle = (t % IDLE_CYCLE_S) / IDLE_CYCLE_S
         return State(
@@ -451,6 +457,7 @@ def compile_timeline(
                     phase=item.phase,
                     cycle=item.cycle,
                     cycles=item.cycles,
+                    fill=item.fill,
                 )
             )
             pos += frames

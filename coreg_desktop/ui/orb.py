@@ -117,6 +117,9 @@ def breath_level(state: State | None, t_wall: float) -> float:
     if state is None or state.finished:
         return idle_level((t_wall % IDLE_CYCLE_S) / IDLE_CYCLE_S)
     p = state.phase_progress
+    if state.fill is not None and state.phase in (Phase.INHALE, Phase.EXHALE):
+        start, end = state.fill  # a second, shorter breath in tops up from where the first ended
+        return start + (end - start) * ease(p)
     if state.phase is Phase.INHALE:
         return ease(p)
     if state.phase is Phase.HOLD:
