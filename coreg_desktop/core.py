@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from coreg_desktop.practice.timeline import MemoClip
     from coreg_desktop.safe_people import Person, SafePeople
     from coreg_desktop.session import Session
-    from coreg_desktop.sources import PracticeSource
+    from coreg_desktop.sleep_timer import SleepTimer
+    from coreg_desktop.sources import PracticeSource, SleepTail
     from coreg_desktop.tts.narrator import Narrator
 
 log = logging.getLogger(__name__)
@@ -164,9 +165,34 @@ class Core:
         self._busy_checks: list[Callable[[], bool]] = []
         self._previewing: tuple[str, Narrator] | None = None  # the voice last previewed
         self._busy_seen = -float("inf")  # when other work was last seen under way
+        self._sleep: SleepTimer | None = None
         self._unsubscribe = settings.subscribe(self._settings_changed)
 
     # ------------------------------------------------------------------ parts, built on first use
+
+    @property
+    def sleep(self) -> SleepTimer:
+        """The one sleep timer: the terminal's `--sleep`, the player's and the tray's menu."""
+        with self._lock:
+            if self._sleep is None:
+                from coreg_desktop.sleep_timer import SleepTimer
+
+                self._sleep = SleepTimer(self._sleep_fade)
+            return self._sleep
+
+    def _sleep_fade(self, seconds: float) -> None:
+        """The timer's last minute: whatever plays fades out, to silence at the set time."""
+        if self._player is not None:
+            self._player.stop(fade_s=max(0.3, seconds))
+
+    def _with_sleep_tail(self, source: PracticeSource | BreatheWithSource
+                         ) -> PracticeSource | BreatheWithSource | SleepTail:
+        """A composed practice keeps its soundscape going past its end while the timer runs."""
+        from coreg_desktop.sources import PracticeSource, SleepTail
+
+        if not isinstance(source, PracticeSource):
+            return source
+        return SleepTail(source, lambda: self._sleep is not None and self._sleep.active)
 
     @property
     def library(self) -> Library:
@@ -507,7 +533,7 @@ class Core:
         chosen = self.person_for(practice, person)
         options = self.options(ambience, chosen, look_up=uses_safe_person(practice))
         source = self.source(practice, options, minutes)
-        session = self.player.play(source, options.ambience)
+        session = self.player.play(self._with_sleep_tail(source), options.ambience)
         played = 0
         if options.person is not None and options.memos:
             from coreg_desktop.practice.timeline import MemoItem
@@ -620,6 +646,8 @@ class Core:
     def close(self) -> None:
         """Fade out, close the stream, deliver the last events, stop following the settings."""
         self._unsubscribe()
+        if self._sleep is not None:
+            self._sleep.close()
         if self._player is not None:
             self._player.close()
 

@@ -239,3 +239,58 @@ class PacerSource:
 
     def estimated_seconds(self) -> float | None:
         return estimate_seconds(self._items)
+
+
+class SleepTail:
+    """A composed practice whose soundscape keeps looping after its end while a sleep timer runs.
+
+    It hands out the practice as it is, but not as the last chunk: when the session asks for more
+    (half a minute before the end), a running timer gets another half minute of quiet, over
+    which the soundscape goes on; no timer, and the practice ends as it always does. So a timer
+    set in the middle of a practice still keeps the sound going, and the timer's own fade ends it.
+    """
+
+    TAIL_CHUNK_S = 30.0
+
+    def __init__(self, inner: PracticeSource, keep_going: Callable[[], bool]) -> None:
+        self.inner = inner
+        self._keep_going = keep_going
+        self._inner_done = False
+        self._last_step = 0
+
+    @property
+    def id(self) -> str:
+        return self.inner.id
+
+    @property
+    def title(self) -> str:
+        return self.inner.title
+
+    @property
+    def ambience(self) -> str:
+        return self.inner.ambience
+
+    @property
+    def practice(self) -> Practice:
+        return self.inner.practice
+
+    @property
+    def items(self) -> list[Item]:
+        return self.inner.items
+
+    def attach(self, wake: Wake) -> None:
+        self.inner.attach(wake)
+
+    def next_items(self) -> Chunk:
+        if not self._inner_done:
+            chunk = self.inner.next_items()
+            self._inner_done = chunk.last
+            if chunk.items:
+                self._last_step = chunk.items[-1].step
+            return Chunk(chunk.items, last=False)
+        if self._keep_going():
+            return Chunk((Silence(self.TAIL_CHUNK_S, self._last_step),), last=False)
+        return Chunk((), last=True)
+
+    def estimated_seconds(self) -> float | None:
+        return self.inner.estimated_seconds()
