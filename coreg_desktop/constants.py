@@ -8,7 +8,9 @@ SAMPLE_RATE = 48_000
 CHANNELS = 2
 
 #: Ambience ids that practices may name; "none" means silence under the voice.
-AMBIENCE_IDS: tuple[str, ...] = ("rain", "ocean", "brown-noise", "soft-pad", "heartbeat", "none")
+AMBIENCE_IDS: tuple[str, ...] = (
+    "rain", "ocean", "brown-noise", "soft-pad", "heartbeat", "fireplace", "night", "wind", "none",
+)
 
 #: Silence between two spoken sentences at rate 1.0 (scaled by 1/rate). Piper has no such option,
 #: and calm comes from pauses more than from slow speech: long enough for a breath to land, short

@@ -85,6 +85,24 @@ AMBIENCES: dict[str, AmbienceInfo] = {
             "A calm heartbeat at sixty beats a minute over a quiet hush.",
             seed=0x48454152,
         ),
+        AmbienceInfo(
+            "fireplace",
+            "Fireplace",
+            "A low, warm fire with soft crackles and the odd settling log.",
+            seed=0x46495245,
+        ),
+        AmbienceInfo(
+            "night",
+            "Summer night",
+            "Crickets in the distance over a still, warm night.",
+            seed=0x4E494748,
+        ),
+        AmbienceInfo(
+            "wind",
+            "Wind",
+            "A gentle wind that rises and falls in slow gusts.",
+            seed=0x57494E44,
+        ),
     )
 }
 
@@ -360,12 +378,137 @@ def _heartbeat(rng: np.random.Generator, frames: int, sample_rate: int) -> np.nd
     return hush
 
 
+def _periodic_envelope(rng: np.random.Generator, frames: int, cycles: tuple[int, ...],
+                       depth: float) -> np.ndarray:
+    """A slow, irregular-sounding level around 1: a few sines of whole cycles per loop with
+    random phases and falling weights, so it wanders without ever repeating within the loop
+    and still joins itself seamlessly."""
+    env = np.zeros(frames, dtype=np.float32)
+    weights = np.array([1.0 / (i + 1) for i in range(len(cycles))])
+    weights /= weights.sum()
+    for cycle, weight in zip(cycles, weights, strict=True):
+        env += np.float32(weight) * _lfo(frames, cycle, rng.uniform(0, 2 * np.pi))
+    return np.float32(1.0) + np.float32(depth) * env
+
+
+def _scatter(x: np.ndarray, rng: np.random.Generator, starts: np.ndarray,
+             make: Callable[[], np.ndarray], spread: float) -> None:
+    """Add one short event per start (wrapping round the loop's end), each panned at random."""
+    for start in starts:
+        event = make().astype(np.float32)
+        idx = (int(start) + np.arange(event.size)) % x.shape[1]
+        x[:, idx] += _pan_gains(rng.uniform(-spread, spread))[:, None] * event
+
+
+def _fireplace(rng: np.random.Generator, frames: int, sample_rate: int) -> np.ndarray:
+    """A fire: a dark roar that breathes, small dry crackles, and now and then a soft pop.
+
+    Crackles are a few milliseconds of high-passed noise with a sharp rise and a quick decay;
+    pops are lower, rounder thumps (a log settling). Both come in loose clusters, as a real fire's
+    do, and are kept well under the roar, so the fire is heard as warmth rather than as clicks.
+    """
+    f = _freqs(frames, sample_rate)
+    roar_shape = f**-1.0 * _highpass(f, 45.0) * _lowpass(f, 500.0)
+    x = _stereo_noise(rng, frames, roar_shape, correlation=0.6)
+    x *= _periodic_envelope(rng, frames, (3, 7), depth=0.2)
+
+    def crackle() -> np.ndarray:
+        n = int(rng.uniform(0.002, 0.008) * sample_rate)
+        t = np.arange(n) / n
+        amp = min(rng.lognormal(0.0, 0.6), 4.0)
+        return np.asarray(amp * rng.standard_normal(n) * np.exp(-6.0 * t)
+                          * np.minimum(t * 20, 1.0))
+
+    def pop() -> np.ndarray:
+        n = int(0.12 * sample_rate)
+        t = np.arange(n) / sample_rate
+        hz = rng.uniform(90.0, 160.0)
+        body = np.sin(2 * np.pi * hz * t) * np.exp(-t / 0.03) * np.minimum(t / 0.004, 1.0)
+        return np.asarray(rng.uniform(0.15, 0.25) * body)
+
+    clusters = rng.integers(0, frames, rng.poisson(2.0 * frames / sample_rate))
+    starts = np.concatenate([c + rng.integers(0, int(0.4 * sample_rate), rng.integers(1, 6))
+                             for c in clusters]) if clusters.size else np.zeros(0, dtype=np.int64)
+    sparks = np.zeros_like(x)
+    _scatter(sparks, rng, starts, crackle, spread=0.7)
+    # Filtered over the whole loop at once (circularly, so the loop stays seamless): a dry
+    # snap between 1 and 4 kHz, nothing of the hiss above.
+    spectrum = np.fft.rfft(sparks, axis=1)
+    spectrum *= _highpass(f, 1000.0, order=2) * _lowpass(f, 3500.0, order=3)
+    sparks = np.fft.irfft(spectrum, n=frames, axis=1).astype(np.float32)
+    # The loudest snap stands a little above the roar's level, never far: warmth, not clicks.
+    x += np.float32(2.2 * _rms(x) / max(float(np.max(np.abs(sparks))), 1e-9)) * sparks
+    _scatter(x, rng, rng.integers(0, frames, rng.poisson(0.12 * frames / sample_rate)), pop,
+             spread=0.4)
+    return x
+
+
+def _night(rng: np.random.Generator, frames: int, sample_rate: int) -> np.ndarray:
+    """A warm night: a near-still hush of air, and crickets chirping far off.
+
+    Each cricket has its own pitch (4-5 kHz, where real field crickets sing), its own steady
+    chirp rate and place in the stereo field; a chirp is three or four soft pulses. They are
+    quiet over the hush and low-passed a little, as distance does, so they never pierce.
+    """
+    f = _freqs(frames, sample_rate)
+    hush_shape = f**-0.8 * _highpass(f, 60.0) * _lowpass(f, 1200.0)
+    x = _stereo_noise(rng, frames, hush_shape, correlation=0.4)
+    x *= _periodic_envelope(rng, frames, (2, 5), depth=0.2)
+    seconds = frames / sample_rate
+    for _ in range(4):
+        carrier = rng.uniform(4000.0, 5000.0)
+        rate = rng.uniform(1.1, 1.8)  # chirps a second
+        level = rng.uniform(1.2, 2.0)
+        pan = _pan_gains(rng.uniform(-0.9, 0.9))[:, None]
+        pulses = int(rng.integers(3, 5))
+        pulse_n = int(0.014 * sample_rate)
+        gap_n = int(0.022 * sample_rate)
+        t = np.arange(pulse_n) / sample_rate
+        window = np.sin(np.pi * np.arange(pulse_n) / pulse_n) ** 2
+        chirp = np.zeros(pulses * (pulse_n + gap_n))
+        for k in range(pulses):
+            at = k * (pulse_n + gap_n)
+            chirp[at : at + pulse_n] = window * np.sin(2 * np.pi * carrier * t) * (1 - 0.1 * k)
+        # Whole chirps per loop, so the loop point falls between two of them.
+        count = max(1, round(seconds * rate))
+        spacing = frames / count
+        swell = 0.75 + 0.25 * np.sin(np.linspace(0, 2 * np.pi, count, endpoint=False)
+                                     + rng.uniform(0, 2 * np.pi))
+        for i in range(count):
+            start = int(i * spacing + rng.uniform(0.0, 0.05) * sample_rate)
+            idx = (start + np.arange(chirp.size)) % frames
+            x[:, idx] += (pan * (level * swell[i]) * chirp).astype(np.float32)
+    return x
+
+
+def _wind(rng: np.random.Generator, frames: int, sample_rate: int) -> np.ndarray:
+    """Wind: three bands of noise, each with its own slow gusts, drifting across the field.
+
+    Low air moves the most and sets the pace; the higher bands gust on their own schedules, so
+    the wind seems to pass through trees rather than pulse. Everything is a whole number of
+    cycles per loop.
+    """
+    f = _freqs(frames, sample_rate)
+    x = np.zeros((CHANNELS, frames), dtype=np.float32)
+    bands = ((80.0, 400.0, 1.0, (2, 3, 7)), (250.0, 900.0, 0.6, (3, 5, 11)),
+             (700.0, 2200.0, 0.25, (4, 9, 14)))
+    for low, high, level, cycles in bands:
+        shape = f**-0.5 * _highpass(f, low, order=2) * _lowpass(f, high, order=2)
+        gusts = np.maximum(_periodic_envelope(rng, frames, cycles, depth=0.7), 0.1) ** 1.5
+        drift = 0.5 * _lfo(frames, int(rng.integers(1, 3)), rng.uniform(0, 2 * np.pi))
+        x += _stereo_noise(rng, frames, shape, 0.3) * (_pan_gains(drift) * (level * gusts))
+    return x
+
+
 _GENERATORS: dict[str, _Generator] = {
     "rain": _rain,
     "ocean": _ocean,
     "brown-noise": _brown_noise,
     "soft-pad": _soft_pad,
     "heartbeat": _heartbeat,
+    "fireplace": _fireplace,
+    "night": _night,
+    "wind": _wind,
 }
 
 

@@ -125,7 +125,8 @@ def test_generation_is_reproducible(aid: str, loops: dict[str, np.ndarray]) -> N
     assert np.array_equal(generate_ambience(aid), loops[aid])
 
 
-@pytest.mark.parametrize("aid", ["rain", "ocean", "brown-noise", "soft-pad"])
+@pytest.mark.parametrize("aid", ["rain", "ocean", "brown-noise", "soft-pad", "fireplace", "night",
+                                 "wind"])
 def test_beds_are_wide_stereo(aid: str, loops: dict[str, np.ndarray]) -> None:
     x = loops[aid]
     corr = float(np.corrcoef(x[:, 0], x[:, 1])[0, 1])
@@ -302,3 +303,43 @@ def test_unwritable_cache_still_returns_the_loop(tmp_path: Path) -> None:
     loop = load_ambience("brown-noise", blocker / "ambience")
     assert np.array_equal(loop, generate_ambience("brown-noise"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def band_onsets(x: np.ndarray, lo: float, hi: float, over_median: float = 4.0) -> int:
+    """How many times the 5 ms energy in a band rises clearly above its usual level."""
+    mono = x.mean(axis=1, dtype=np.float64)
+    freqs = np.fft.rfftfreq(mono.size, 1.0 / SAMPLE_RATE)
+    spec = np.fft.rfft(mono)
+    spec[(freqs < lo) | (freqs > hi)] = 0.0
+    band = np.fft.irfft(spec, n=mono.size)
+    energy = np.square(band[: band.size // 240 * 240]).reshape(-1, 240).mean(axis=1)
+    loud = energy > over_median * np.median(energy)
+    return int(np.count_nonzero(loud[1:] & ~loud[:-1]))
+
+
+def test_the_fire_is_a_warm_roar_with_sparse_crackles(loops: dict[str, np.ndarray]) -> None:
+    x = loops["fireplace"]
+    freqs, power = power_spectrum(x)
+    assert band_power(freqs, power, 0.0, 500.0) > 0.8 * power.sum()  # warm: mostly the roar
+    seconds = x.shape[0] / SAMPLE_RATE
+    assert 1.0 * seconds < band_onsets(x, 1000.0, 3500.0, 8.0) < 25.0 * seconds
+
+
+def test_the_night_has_crickets_chirping_steadily(loops: dict[str, np.ndarray]) -> None:
+    x = loops["night"]
+    freqs, power = power_spectrum(x)
+    crickets = band_power(freqs, power, 4000.0, 5000.0)
+    assert 0.02 * power.sum() < crickets < 0.6 * power.sum()  # heard, not piercing
+    seconds = x.shape[0] / SAMPLE_RATE
+    assert 2.0 * seconds < band_onsets(x, 4000.0, 5000.0) < 40.0 * seconds
+
+
+def test_the_wind_gusts(loops: dict[str, np.ndarray]) -> None:
+    x = loops["wind"].astype(np.float64)
+    second = SAMPLE_RATE
+    level = np.sqrt(np.square(x[: x.shape[0] // second * second]).reshape(-1, second * 2)
+                    .mean(axis=1))
+    level_db = 20.0 * np.log10(level)
+    assert level_db.max() - level_db.min() > 6.0  # gusts, not a steady hiss
+    step = np.abs(np.diff(level_db))  # each as a swell over seconds, never a jump
+    assert float(step.max()) < 6.0
