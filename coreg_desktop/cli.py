@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from coreg_desktop import __version__, export_cli, paths, pattern_cli, safe_person_cli
+from coreg_desktop import __version__, export_cli, mix_cli, paths, pattern_cli, safe_person_cli
 
 if TYPE_CHECKING:
     from coreg_desktop.core import Core
@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     safe_person_cli.add_parser(sub, _Parser)
     export_cli.add_parser(sub, _Parser)
     pattern_cli.add_parser(sub, _Parser)
+    mix_cli.add_parser(sub, _Parser)
     return parser
 
 
@@ -567,6 +568,7 @@ COMMANDS = {
     "safe-person": safe_person_cli.run,
     "export-all": export_cli.export_all,
     "pattern": pattern_cli.run,
+    "mix": mix_cli.run,
 }
 
 

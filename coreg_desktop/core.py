@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from coreg_desktop.audio.bank import SoundBank
+    from coreg_desktop.audio.mixes import MixBook
     from coreg_desktop.audio.output import Output
     from coreg_desktop.breathe_with import BreatheWithSource
     from coreg_desktop.player import Player
@@ -86,11 +87,11 @@ class UnknownPractice(LookupError):
 class UnknownAmbience(LookupError):
     """An ambience id that does not exist, with the closest one or the list to choose from."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, message: str | None = None) -> None:
         close = difflib.get_close_matches(name, AMBIENCE_IDS, n=1)
         choices = ", ".join(AMBIENCE_IDS)
-        hint = f'; did you mean "{close[0]}"?' if close else f"; choose from {choices}"
-        super().__init__(f'no ambience named "{name}"{hint}')
+        hint = f'; did you mean "{close[0]}"?' if close else f"; choose from {choices} or mix:NAME"
+        super().__init__(message or f'no ambience named "{name}"{hint}')
 
 
 def _checked_name(text: str) -> str | None:
@@ -122,10 +123,27 @@ def uses_safe_person(practice: Practice) -> bool:
 
 
 def check_ambience(name: str) -> str:
-    """`name` if it is a soundscape Coreg has; UnknownAmbience otherwise."""
+    """`name` if it is a soundscape Coreg has, or one of the listener's mixes (`mix:NAME`);
+    UnknownAmbience otherwise."""
+    from coreg_desktop.audio.mixes import PREFIX, MixError
+
+    if name.startswith(PREFIX):
+        try:
+            return mix_book(quiet=True).get(name).ambience_id
+        except MixError as exc:
+            raise UnknownAmbience(name, str(exc)) from exc
     if name not in AMBIENCE_IDS:
         raise UnknownAmbience(name)
     return name
+
+
+def mix_book(quiet: bool = False, report: Callable[[str], None] | None = None) -> MixBook:
+    """The listener's mixes, read now: the terminal may have saved one a moment ago."""
+    from coreg_desktop.audio.mixes import MixBook
+
+    known = tuple(a for a in AMBIENCE_IDS if a != "none")
+    return MixBook(paths.user_mixes_file(), known,
+                   report=(lambda _line: None) if quiet else report)
 
 
 class Core:
@@ -264,7 +282,8 @@ class Core:
             if self._bank is None:
                 from coreg_desktop.audio.bank import SoundBank
 
-                self._bank = SoundBank(paths.ambience_cache_dir())
+                self._bank = SoundBank(paths.ambience_cache_dir(),
+                                       mix_of=lambda mix_id: mix_book(quiet=True).get(mix_id))
             return self._bank
 
     @property

@@ -43,3 +43,7 @@ def log_dir() -> Path:
 
 def user_patterns_file() -> Path:
     return data_dir() / "patterns.toml"
+
+
+def user_mixes_file() -> Path:
+    return data_dir() / "mixes.toml"

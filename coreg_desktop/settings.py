@@ -63,11 +63,15 @@ class Option:
     #: For lists of short words (`type` list): what each item must match, and how to say it.
     item: re.Pattern[str] | None = None
     item_doc: str = ""
+    #: Values allowed besides `choices`, and how to say them (the listener's own mixes).
+    also: re.Pattern[str] | None = None
+    also_doc: str = ""
 
     def allowed(self) -> str:
         """What a valid value looks like, for messages."""
         if self.choices is not None:
-            return "one of " + ", ".join(f'"{c}"' if c else '"" (empty)' for c in self.choices)
+            listed = "one of " + ", ".join(f'"{c}"' if c else '"" (empty)' for c in self.choices)
+            return f"{listed}, or {self.also_doc}" if self.also is not None else listed
         if self.range is not None:
             lo, hi = self.range
             return f"a number from {_num(lo)} to {_num(hi)}"
@@ -97,6 +101,7 @@ SPEAK_TO_CHOICES = (SPEAK_TO_NAME, SPEAK_TO_YOU)
 TIME_OF_DAY_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_RE = re.compile("|".join(WEEKDAYS))
+MIX_ID_RE = re.compile(r"mix:[a-z0-9][a-z0-9-]{0,39}")
 
 OPTIONS: tuple[Option, ...] = (
     Option("name", str, "", "Your first name, used gently in some practices; empty: not used.",
@@ -117,8 +122,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("rate", float, 1.0, "Speaking rate: 1.0 is normal, lower is slower.",
            range=(0.6, 1.5)),
     Option("ambience", str, "",
-           "Soundscape for every practice; empty: each practice's own.",
-           choices=("", *AMBIENCE_IDS)),
+           "Soundscape for every practice (or one of your mixes, mix:NAME); empty: each "
+           "practice's own.",
+           choices=("", *AMBIENCE_IDS), also=MIX_ID_RE, also_doc="mix:NAME for one of your mixes"),
     Option("volume.voice", float, 0.9, "Voice volume, 0 to 1.", range=(0.0, 1.0)),
     Option("volume.ambience", float, 0.7, "Soundscape volume, 0 to 1.", range=(0.0, 1.0)),
     Option("captions", bool, True, "Show the words being spoken."),
@@ -189,7 +195,10 @@ def check(option: Option, value: Any) -> Any:
         lo, hi = option.range
         ok = lo <= value <= hi
     if ok and option.choices is not None:
-        ok = value in option.choices
+        also = option.also
+        ok = value in option.choices or (
+            also is not None and isinstance(value, str) and bool(also.fullmatch(value))
+        )
     if ok and option.name:
         value = names.clean(value)
         wrong = names.problem(value, option.max_length or NAME_MAX)

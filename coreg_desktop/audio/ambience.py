@@ -37,6 +37,11 @@ TARGET_RMS_DBFS = -24.0
 PEAK_LIMIT_DBFS = -6.0
 
 
+def target_levels() -> tuple[float, float]:
+    """Every loop's RMS and peak ceiling, as linear gains (for mixes, which must match them)."""
+    return _db(TARGET_RMS_DBFS), _db(PEAK_LIMIT_DBFS)
+
+
 class UnknownAmbience(ValueError):
     """Raised for an id that has no generator (a typo in a practice file, or "none")."""
 
