@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from coreg_desktop.constants import PRACTICE_TAGS, QUICK_MAX_S
 from coreg_desktop.core import Core, SessionOptions
 from coreg_desktop.practice.loader import load_library
 from coreg_desktop.practice.model import Practice, Say
-from coreg_desktop.practice.timeline import Speech, plan
+from coreg_desktop.practice.timeline import Speech, plan, practice_seconds
 from coreg_desktop.settings import Settings
 
 
@@ -133,3 +134,19 @@ def test_the_core_takes_the_respelling_and_the_choice_from_the_settings(tmp_path
     texts = core.texts_of(practice)
     assert not any("Seersha" in t or "Saoirse" in t for t in texts)
     core.close()
+
+
+def test_builtin_practices_use_only_the_tag_vocabulary_and_say_when_to_pick_them() -> None:
+    """One chip per need in the library's tag filter, and a summary on every card."""
+    for practice in PRACTICES:
+        assert practice.tags, practice.id
+        assert set(practice.tags) <= set(PRACTICE_TAGS), (practice.id, practice.tags)
+        assert len(set(practice.tags)) == len(practice.tags), practice.id
+        assert practice.summary.endswith("."), practice.id
+
+
+def test_quick_means_five_minutes_or_less_as_listed() -> None:
+    """"quick" is the one tag about length: every practice that short carries it, no other."""
+    for practice in PRACTICES:
+        short = practice_seconds(practice) <= QUICK_MAX_S
+        assert ("quick" in practice.tags) == short, (practice.id, practice_seconds(practice))
