@@ -22,8 +22,8 @@ SENTENCE_GAP_S = 0.8
 PRACTICE_TAGS: tuple[str, ...] = (
     "panic", "grounding", "sleep", "connection", "body", "breath", "shutdown", "repair", "quick",
 )
-#: What "quick" promises: a practice tagged so lasts at most this long, as the library lists it.
-QUICK_MAX_S = 5 * 60.0
+#: What "quick" promises: the library lists a practice tagged so as this many minutes or fewer.
+QUICK_MAX_MINUTES = 5
 
 #: Placeholders a practice may use in `say` text.
 PLACEHOLDERS: tuple[str, ...] = ("name", "safe_person", "relationship")

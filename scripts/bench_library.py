@@ -6,11 +6,13 @@ its ambience, and once with `--no-ambient`, so the voice and cues can be measure
 The render uses whatever user folders the environment names (set XDG_*_HOME to a scratch folder
 for a listener with no name and no safe person, which is what this is meant to check). Then:
 
-- **heard:** the whole mixed render is transcribed in one go by the offline recogniser the tests
-  use (Whisper base, tests/asr.py) and compared word by word with the script: every caption and
-  every spoken breath cue, in order. The word error rate is reported with the words missed
-  (substituted or dropped); extra words are counted apart, because Whisper base writes words
-  into long silences ("you.", "Thank you.") that nobody said.
+- **heard:** the mixed render, ambience and all, is transcribed by the offline recogniser the
+  tests use (Whisper base, tests/asr.py) and compared word by word with the script: every caption
+  and every spoken breath cue, in order. Every stretch where the voice-only render has speech is
+  transcribed; the long stretches with no speech (4 s or more of ambience and cue tones: a pause
+  step, breaths paced by tones) are left out, because there is no word of the script in them and
+  Whisper base, fed a minute of waves, writes a looping sentence nobody said. The word error
+  rate counts substitutions, deletions and insertions; the words missed are listed.
 - **length:** the rendered duration beside the length the library lists (the estimate made
   before any clip exists), so the listing stays honest.
 - **level:** the peak of the mix in dBFS, samples at full scale (clipping), and the voice's
@@ -65,6 +67,12 @@ DEAD_AIR_DBFS = -60.0
 EDGE_S = 4.0
 #: A voiceless stretch this much longer than the longest quiet the script asks for is a gap.
 GAP_SLACK_S = 2.5
+#: Speech peaks well above this in every sentence; a cue tone stays below it (about -24 dBFS).
+SPEECH_DBFS = -21.0
+#: Ambience alone for this long splits the render into pieces for the recogniser.
+SPLIT_QUIET_S = 4.0
+#: Each piece keeps this much of the quiet on either side, so no word's edge is cut.
+PAD_S = 0.6
 #: A sample this close to full scale (16-bit) counts as clipped.
 CLIP_LEVEL = 32766 / 32767
 
@@ -145,6 +153,23 @@ def longest_run(mask: np.ndarray) -> float:
     return best * WINDOW_S
 
 
+def spoken_pieces(voice_db: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) seconds of the stretches with speech, split where none is heard for long."""
+    sounding = np.nonzero(voice_db > SPEECH_DBFS)[0]
+    if not len(sounding):
+        return []
+    pieces: list[tuple[float, float]] = []
+    start = prev = int(sounding[0])
+    split = int(SPLIT_QUIET_S / WINDOW_S)
+    for j in sounding[1:]:
+        if j - prev > split:
+            pieces.append((start * WINDOW_S - PAD_S, (prev + 1) * WINDOW_S + PAD_S))
+            start = int(j)
+        prev = int(j)
+    pieces.append((start * WINDOW_S - PAD_S, (prev + 1) * WINDOW_S + PAD_S))
+    return [(max(0.0, a), b) for a, b in pieces]
+
+
 def render(practice_id: str, out: Path, *extra: str) -> float:
     started = time.monotonic()
     subprocess.run(
@@ -164,15 +189,17 @@ def measure(practice: Practice, out_dir: Path) -> Figures:
     voice, voice_rate = read_wav(voice_path)
     mono_voice = voice.mean(axis=1)
 
+    voice_db = levels_db(mono_voice, voice_rate)
     started = time.monotonic()
-    heard = transcribe(mixed, rate)
+    heard = " ".join(
+        transcribe(mixed[int(a * rate) : int(b * rate)], rate) for a, b in spoken_pieces(voice_db)
+    )
     transcribe_s = time.monotonic() - started
     edits = align(normalise(script_words(practice)), normalise(heard))
     errors = sum(e.op != "=" for e in edits)
     words = sum(e.op != "I" for e in edits)
 
     edge = int(EDGE_S / WINDOW_S)
-    voice_db = levels_db(mono_voice, voice_rate)
     sounding = np.nonzero(voice_db > VOICE_QUIET_DBFS)[0]
     inner = voice_db[sounding[0] : sounding[-1] + 1] if len(sounding) else voice_db
     mixed_db = levels_db(mixed.mean(axis=1), rate)[edge:-edge]
