@@ -17,6 +17,16 @@ AMBIENCE_IDS: tuple[str, ...] = (
 #: enough that the voice does not feel absent.
 SENTENCE_GAP_S = 0.8
 
+#: The tags of the built-in practices: one small vocabulary, so that a person who is not at their
+#: best finds one chip for one need ("panic", not also "overwhelm" and "anxious"). Eight name what
+#: a practice is for; "quick" is the one about length, and means "five minutes or less", because
+#: "I only have a moment" is a need of its own (the tray's reset and the library's first chip).
+PRACTICE_TAGS: tuple[str, ...] = (
+    "panic", "grounding", "sleep", "connection", "body", "breath", "shutdown", "repair", "quick",
+)
+#: What "quick" promises: the library lists a practice tagged so as this many minutes or fewer.
+QUICK_MAX_MINUTES = 5
+
 #: Placeholders a practice may use in `say` text.
 PLACEHOLDERS: tuple[str, ...] = ("name", "safe_person", "relationship")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
-from coreg_desktop.constants import AMBIENCE_IDS, PLACEHOLDERS
+from coreg_desktop.constants import AMBIENCE_IDS, PLACEHOLDERS, PRACTICE_TAGS
 from coreg_desktop.practice.messages import (
     describe,
     join,
@@ -231,9 +231,10 @@ def _read_toml(text: str, path: Path) -> dict[str, object]:
 class _Checker:
     """Validate parsed TOML against the practice format, collecting one issue per field or step."""
 
-    def __init__(self, path: Path, source: SourceMap) -> None:
+    def __init__(self, path: Path, source: SourceMap, builtin: bool = False) -> None:
         self.path = path
         self.source = source
+        self.builtin = builtin
         self.issues: list[LoadIssue] = []
         self.missing: list[LoadIssue] = []
 
@@ -375,6 +376,16 @@ class _Checker:
         return self.text(data["summary"], ("summary",), "summary").strip()
 
     def tags(self, data: dict[str, object]) -> tuple[str, ...]:
+        """The practice's tags: from `PRACTICE_TAGS` for a built-in, anything for the user's own.
+
+        Built-in practices are held to the vocabulary, because the library's tag filter is how a
+        person in distress finds what fits, and one stray word ("overwhelm" beside "panic")
+        splits one need across two chips. A user's own file may use any tag: the practice is
+        theirs and so are its words ("morning", "Abend"), and refusing the whole file over a tag
+        would take away a practice they wrote to get through a bad moment. A user's tag that is
+        a vocabulary tag written differently ("Panic ") is spelled as the vocabulary spells it,
+        so it joins that chip instead of making a second one that looks the same.
+        """
         value = data.get("tags", [])
         if not isinstance(value, list):
             self.fail(
@@ -382,9 +393,22 @@ class _Checker:
                 'tags should be a list of text, like ["calm", "sleep"], '
                 f"but it is {describe(value)}",
             )
-        return tuple(
-            self.text(tag, ("tags", i), f"tag {i + 1}").strip() for i, tag in enumerate(value)
-        )
+        tags: list[str] = []
+        for i, raw in enumerate(value):
+            tag = self.text(raw, ("tags", i), f"tag {i + 1}").strip()
+            known = tag.casefold()
+            if known in PRACTICE_TAGS:
+                tag = known
+            elif self.builtin:
+                guess = suggest(known, PRACTICE_TAGS)
+                hint = f'did you mean "{guess}"? ' if guess else ""
+                self.fail(
+                    ("tags", i),
+                    f"unknown tag {quote(tag)} in a built-in practice; {hint}"
+                    f"built-in practices use only {join(PRACTICE_TAGS, 'or')}",
+                )
+            tags.append(tag)
+        return tuple(tags)
 
     def ambience(self, data: dict[str, object]) -> str:
         text = self.text(data.get("ambience", "none"), ("ambience",), "ambience")
@@ -673,7 +697,7 @@ def parse_with_positions(
         )
     document = _read_toml(text, path)
     source = map_source(text)
-    return _Checker(path, source).practice(document, builtin), source
+    return _Checker(path, source, builtin).practice(document, builtin), source
 
 
 def parse_practice(text_or_bytes: bytes | str, path: Path, *, builtin: bool = False) -> Practice:

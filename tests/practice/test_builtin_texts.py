@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from coreg_desktop.core import Core, SessionOptions
+from coreg_desktop.constants import PRACTICE_TAGS, QUICK_MAX_MINUTES
+from coreg_desktop.core import Core, SessionOptions, uses_safe_person
 from coreg_desktop.practice.loader import load_library
-from coreg_desktop.practice.model import Practice, Say
-from coreg_desktop.practice.timeline import Speech, plan
+from coreg_desktop.practice.model import Bell, Breathe, Cue, Practice, Say
+from coreg_desktop.practice.timeline import Speech, plan, practice_minutes
 from coreg_desktop.settings import Settings
 
 
@@ -73,9 +74,17 @@ def test_the_reader_catches_each_flaw(text: str, why: str) -> None:
     assert flaws("It's okay, Zoë. Nothing needs fixing right now.") == []
 
 
+LIBRARY_IDS = {
+    "quick-reset", "stay-safe", "safe-person", "self-compassion",
+    # issue 10's ten
+    "breathing-together", "five-minute-reset", "steady-before-you-help", "after-conflict",
+    "shoulders-down", "orienting", "humming", "with-an-animal", "someone-you-love",
+    "sleep-wind-down",
+}
+
+
 def test_every_builtin_practice_is_checked() -> None:
-    assert {p.id for p in PRACTICES} >= {"quick-reset", "stay-safe", "safe-person",
-                                         "self-compassion"}
+    assert {p.id for p in PRACTICES} >= LIBRARY_IDS
 
 
 @pytest.mark.parametrize("listener", list(LISTENERS))
@@ -133,3 +142,48 @@ def test_the_core_takes_the_respelling_and_the_choice_from_the_settings(tmp_path
     texts = core.texts_of(practice)
     assert not any("Seersha" in t or "Saoirse" in t for t in texts)
     core.close()
+
+
+def test_builtin_practices_use_only_the_tag_vocabulary_and_say_when_to_pick_them() -> None:
+    """One chip per need in the library's tag filter, and a summary on every card."""
+    for practice in PRACTICES:
+        assert practice.tags, practice.id
+        assert set(practice.tags) <= set(PRACTICE_TAGS), (practice.id, practice.tags)
+        assert len(set(practice.tags)) == len(practice.tags), practice.id
+        assert practice.summary.endswith("."), practice.id
+
+
+def test_quick_means_five_minutes_or_less_as_listed() -> None:
+    """"quick" is the one tag about length: every practice whose card says "5 min" or less
+    carries it (the card rounds as the library view does), and no other."""
+    for practice in PRACTICES:
+        minutes = max(1, round(practice_minutes(practice)))
+        assert ("quick" in practice.tags) == (minutes <= QUICK_MAX_MINUTES), (practice.id, minutes)
+
+
+def by_id(practice_id: str) -> Practice:
+    return next(p for p in PRACTICES if p.id == practice_id)
+
+
+def test_someone_you_love_names_the_safe_person_or_invites_a_photo_of_anyone() -> None:
+    """It is about the safe person (so the player shows their photo and plays a memo), and
+    reads whole without one: no line may say a photo is there, since it may not be."""
+    practice = by_id("someone-you-love")
+    assert uses_safe_person(practice)
+    alone = " ".join(i.text for i in plan(practice, {}) if isinstance(i, Speech))
+    named = " ".join(i.text for i in plan(practice, {"safe_person": "Ana"})
+                     if isinstance(i, Speech))
+    assert "someone you love" in alone and "Ana" not in alone
+    assert "look at Ana." in named and "Imagine Ana looking back at you" in named
+    assert "someone who feels safe to you" not in alone + named  # the inline fallbacks win
+    assert "hold a photo of them" in alone  # the invitation, when no photo is shown
+
+
+def test_sleep_wind_down_slows_grows_quiet_and_has_no_bell() -> None:
+    practice = by_id("sleep-wind-down")
+    assert not any(isinstance(step, Bell) for step in practice.steps)
+    breaths = [s for s in practice.steps if isinstance(s, Breathe)]
+    assert [b.exhale for b in breaths] == sorted(b.exhale for b in breaths)  # the out-breath grows
+    assert [b.cue for b in breaths] == [Cue.VOICE, Cue.TONE, Cue.SILENT]  # words, tones, nothing
+    tail = sum(i.estimate() for i in plan(practice)[-3:])
+    assert tail >= 180  # it ends in minutes of rain alone

@@ -511,3 +511,37 @@ def test_you_gives_a_say_line_its_form_without_the_name() -> None:
 )
 def test_a_wrong_you_is_reported_where_it_is(body: str, line: int, fragments: list[str]) -> None:
     assert_issue(HEAD + STEP + body, line, *fragments)
+
+
+# ---------------------------------------------------------------------------- tags
+
+BUILTIN_PATH = Path("/coreg_desktop/practices/calm.toml")
+
+
+def builtin_issue(source: str) -> LoadIssue:
+    with pytest.raises(PracticeError) as caught:
+        parse_practice(source, BUILTIN_PATH, builtin=True)
+    return caught.value.issue
+
+
+def test_a_builtin_practice_with_a_tag_outside_the_vocabulary_is_refused_at_that_tag() -> None:
+    source = HEAD + 'tags = [\n  "panic",\n  "overwhelm",\n]\n' + STEP + "bell = true\n"
+    issue = builtin_issue(source)
+    assert issue.path == BUILTIN_PATH and issue.line == 5
+    assert len(str(issue).splitlines()) == 1
+    assert str(issue).startswith(f'{BUILTIN_PATH}:5: unknown tag "overwhelm" in a built-in')
+    assert "panic, grounding, sleep, connection, body, breath, shutdown, repair or quick" in str(
+        issue)
+    # A near miss is named.
+    typo = builtin_issue(HEAD + 'tags = ["grounding", "sleeep"]\n' + STEP + "bell = true\n")
+    assert typo.line == 3 and 'did you mean "sleep"?' in typo.message
+
+
+def test_builtin_tags_from_the_vocabulary_load_in_its_spelling() -> None:
+    source = HEAD + 'tags = ["panic", " Breath ", "quick"]\n' + STEP + "bell = true\n"
+    assert parse_practice(source, BUILTIN_PATH, builtin=True).tags == ("panic", "breath", "quick")
+
+
+def test_a_users_own_tags_are_kept_and_vocabulary_tags_join_their_chip() -> None:
+    source = HEAD + 'tags = ["morning", "Panic", "Abend "]\n' + STEP + "bell = true\n"
+    assert parse_practice(source, PATH).tags == ("morning", "panic", "Abend")

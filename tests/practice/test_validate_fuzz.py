@@ -17,7 +17,7 @@ from pathlib import Path
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, given, settings
 
-from coreg_desktop.constants import AMBIENCE_IDS
+from coreg_desktop.constants import AMBIENCE_IDS, PRACTICE_TAGS
 from coreg_desktop.practice.model import Bell, Breathe, Cue, Pause, Practice, Say, Step
 from coreg_desktop.practice.positions import map_source
 from coreg_desktop.practice.validate import (
@@ -30,6 +30,12 @@ from coreg_desktop.practice.validate import (
 )
 
 PATH = Path("/fuzz/practice.toml")
+
+
+def canonical(tag: str) -> str:
+    """A user's tag as loaded: as written, unless it is a vocabulary tag in other letters."""
+    tag = tag.strip()
+    return tag.casefold() if tag.casefold() in PRACTICE_TAGS else tag
 FUZZ = settings(
     max_examples=300,
     deadline=None,
@@ -447,6 +453,6 @@ def test_valid_practices_load_exactly(
         id=practice_id,
         title=title.strip(),
         ambience=ambience,
-        tags=tuple(t.strip() for t in tags),
+        tags=tuple(canonical(t) for t in tags),
         steps=tuple(expected_step(s, line) for s, line in zip(steps, kind_lines, strict=True)),
     )
