@@ -131,7 +131,7 @@ def practice() -> Practice:
         id=PRACTICE_ID,
         title=TITLE,
         summary=SUMMARY,
-        tags=("breath", "panic", "connection"),
+        tags=("quick", "breath", "panic", "connection"),
         ambience="soft-pad",
         steps=(spoken[0], pace, *spoken[1:]),
         builtin=True,

@@ -35,8 +35,10 @@ IDLE_CYCLE_S = 10.0
 #: Spoken cues must fit inside their phase with this much room to spare.
 CUE_MARGIN_S = 0.25
 #: Speaking speed assumed before a sentence is synthesized (and for captions without a voice):
-#: Piper's voices at rate 1.0 speak about this many words a second in these calm texts.
-WORDS_PER_SECOND = 2.3
+#: Piper's voices at rate 1.0 speak about 3.0 words a second in these calm texts (measured over
+#: every built-in practice by scripts/bench_library.py); a little under it, so a listed length
+#: errs long by a few percent rather than promising less than it takes.
+WORDS_PER_SECOND = 2.8
 #: A short sentence still takes a moment to say and to read.
 SPEECH_MIN_S = 0.3
 
