@@ -40,14 +40,16 @@ from coreg_desktop.core import NAME_PREVIEW_LINE
 from coreg_desktop.settings import (
     OPTIONS,
     SPEAK_TO_NAME,
-    WEEKDAYS,
     SPEAK_TO_YOU,
     TRAY_OPENS_WINDOW,
     TRAY_QUICK_RESET,
-    Settings,
+    WEEKDAYS,
     SettingError,
-    option,
+    Settings,
     parse,
+)
+from coreg_desktop.settings import (
+    option as option_of,
 )
 from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
 from coreg_desktop.ui.safe_people_panel import SafePeoplePanel
@@ -444,7 +446,7 @@ class SettingsDialog(QDialog):
 
     def _times(self) -> list[str]:
         """The typed times as the setting stores them; SettingError for a wrong one."""
-        times = parse(option("reminders.times"), self.times_edit.text())
+        times = parse(option_of("reminders.times"), self.times_edit.text())
         assert isinstance(times, list)
         return times
 
