@@ -316,6 +316,11 @@ class CoregApp:
             return self.stderr_path.read_text(errors="replace")
         return ""
 
+    def report(self, tail: int = 6000) -> str:
+        """What to show when the app misbehaved: its terminal output and the end of its log,
+        where a crash's traceback is (the terminal gets one line, by design)."""
+        return f"stderr:\n{self.stderr()}\nlog (end):\n{self.log()[-tail:]}"
+
     def stop(self) -> None:
         if self.proc is not None:
             end_process(self.proc, grace=15)

@@ -66,7 +66,7 @@ def test_tapping_a_fast_rhythm_on_the_orb_is_followed_then_led_down(
     second = xsession.screenshot(artifacts / "breathe-with-following-2.png")
     assert xsession.differing_pixels(first, second) > 50, "the orb did not breathe"
     recorder.wait_until(taps[-1] + 70.0, timeout=120)
-    assert app.proc is not None and app.proc.poll() is None, app.stderr()
+    assert app.proc is not None and app.proc.poll() is None, app.report()
 
     cues = [(t, kind) for t, kind in find_cues(recorder.samples(), REC_RATE) if t > taps[0]]
     breaths = breath_rates(cues)

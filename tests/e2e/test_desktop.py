@@ -74,7 +74,7 @@ def wait_for_icon(xsession: XSession, app: CoregApp) -> Rect:
     icon: list[Rect] = []
 
     def docked() -> bool:
-        assert app.proc is not None and app.proc.poll() is None, app.stderr()
+        assert app.proc is not None and app.proc.poll() is None, app.report()
         found = xsession.tray_icon()
         if found is not None:
             icon.append(found)
@@ -167,7 +167,7 @@ def test_a_second_launch_hands_over_quick_reset_then_quit_ends_the_app(
     done, wall = app.second("--quit")
     assert done.returncode == 0, done.stderr
     assert wall < 1.0, f"--quit took {wall:.2f} s"
-    assert app.proc.wait(timeout=20) == 0, app.stderr()
+    assert app.proc.wait(timeout=20) == 0, app.report()
     assert "Traceback" not in app.stderr()
     gone = recorder.mark()
     recorder.wait_until(gone + 2.5)
@@ -210,7 +210,7 @@ def test_closing_the_window_hides_it_to_the_tray_and_the_menu_quits(
     xsession.key("Up")
     time.sleep(0.2)
     xsession.key("Return")
-    assert app.proc.wait(timeout=20) == 0, app.stderr()
+    assert app.proc.wait(timeout=20) == 0, app.report()
     assert "Traceback" not in app.stderr()
     assert xsession.tray_icon() is None
 
@@ -235,7 +235,7 @@ def test_without_a_tray_closing_minimises_and_explains_once(
         assert json.loads(notices.read_text())["no-tray-notice"] is True
         done, _ = coreg.second("--quit")
         assert done.returncode == 0
-        assert coreg.proc.wait(timeout=20) == 0, coreg.stderr()
+        assert coreg.proc.wait(timeout=20) == 0, coreg.report()
     finally:
         coreg.stop()
         session.stop()

@@ -57,5 +57,5 @@ def test_the_photo_shows_softly_in_the_orb_of_a_safe_person_practice(
     tinted = rgb[(rgb[..., 0] - rgb[..., 1] > 40) & (rgb[..., 0] - rgb[..., 2] > 40)]
     assert float(np.median(tinted[:, 1])) > 80  # the red photo's green is 30
     assert xsession.differing_pixels(first, second) > 0, "the orb (and the photo) breathe"
-    assert app.proc is not None and app.proc.poll() is None, app.stderr()
+    assert app.proc is not None and app.proc.poll() is None, app.report()
     assert "Traceback" not in app.stderr()
