@@ -337,7 +337,8 @@ class ProgressView(QWidget):
                                  width=0.34)
         self.after_bars.setOpts(x=[x + 0.18 for x in xs], height=[c.after for c in shown],
                                 width=0.34)
-        self.change_chart.getAxis("bottom").setTicks([[(x, c.title) for x, c in zip(xs, shown)]])
+        ticks = [(float(x), c.title) for x, c in enumerate(shown)]
+        self.change_chart.getAxis("bottom").setTicks([ticks])
         self.change_chart.setXRange(-0.6, max(len(xs), 1) - 0.4, padding=0)
         self.change_chart.setVisible(bool(shown))
         for change in summary.changes:
