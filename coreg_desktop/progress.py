@@ -23,6 +23,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from coreg_desktop.checkin import describe_change
+
 log = logging.getLogger(__name__)
 
 #: A practice's average change is said only when it rests on at least this many rated sessions.
@@ -195,7 +197,7 @@ def session_line(record: Record, fallback: tzinfo | None = None) -> str:
     parts = [f"{when:%a} {when.day} {when:%b}, {when:%H:%M}", record.title or record.practice,
              how_it_ended(record)]
     if record.before is not None and record.after is not None:
-        parts.append(f"from {record.before} to {record.after}")
+        parts.append(describe_change(record.before, record.after))
     elif record.before is not None:
         parts.append(f"{record.before} before")
     return " \u00b7 ".join(parts)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, QEvent, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QTextCharFormat
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QTextCharFormat, QTransform
 from PySide6.QtWidgets import (
     QCalendarWidget,
     QFrame,
@@ -40,7 +40,8 @@ from coreg_desktop import progress
 from coreg_desktop.progress import EMPTY_TEXT, Summary
 from coreg_desktop.settings import Settings
 from coreg_desktop.ui.bridge import follow_settings
-from coreg_desktop.ui.theme import Colors, current_colors, mix, set_role
+from coreg_desktop.ui.player_view import glyph_icon
+from coreg_desktop.ui.theme import Colors, current_colors, hex_rgb, mix, set_role
 
 if TYPE_CHECKING:
     from coreg_desktop.history import History
@@ -110,6 +111,7 @@ class _Chart(pg.PlotWidget):
             axis.setTextPen(pg.mkPen(c.muted))
             axis.setTickFont(small)
         self.getPlotItem().showGrid(x=False, y=True, alpha=0.35)
+        self.getAxis("left").setZValue(-1000)  # the grid lines behind the bars, not across
 
 
 class ProgressView(QWidget):
@@ -163,6 +165,7 @@ class ProgressView(QWidget):
 
         self.back_button = QToolButton(self.column)
         self.back_button.setText("Library")
+        self.back_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.back_button.setAccessibleName("Back to the library")
         self.back_button.setToolTip("Back to the library (Esc)")
         self.back_button.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -203,6 +206,7 @@ class ProgressView(QWidget):
         self.weeks_chart.getPlotItem().setLabel("left", "min")
         self.weeks_bars = pg.BarGraphItem(x=[], height=[], width=0.62)
         self.weeks_chart.addItem(self.weeks_bars)
+        self.weeks_chart.getPlotItem().disableAutoRange()
         weeks_box.addWidget(self.weeks_chart)
 
         change_card, change_box = self._card(body, CHANGE_HEADING)
@@ -216,9 +220,10 @@ class ProgressView(QWidget):
         self.after_bars = pg.BarGraphItem(x=[], height=[], width=0.34)
         self.change_chart.addItem(self.before_bars)
         self.change_chart.addItem(self.after_bars)
-        self.change_chart.setYRange(0, 10, padding=0.02)
+        self.change_chart.getPlotItem().disableAutoRange()
+        self.change_chart.setYRange(0, 10.5, padding=0)
         self.change_chart.getAxis("left").setTicks([[(v, str(v)) for v in (0, 5, 10)]])
-        self.legend = self.change_chart.getPlotItem().addLegend(offset=(-10, 6))
+        self.legend = self.change_chart.getPlotItem().addLegend(offset=(-6, 2))
         change_box.addWidget(self.change_chart)
         self.change_rows = QVBoxLayout()
         self.change_rows.setSpacing(round(m * 0.25))
@@ -236,6 +241,12 @@ class ProgressView(QWidget):
         self.calendar.setMinimumHeight(round(m * 14))
         self._marked: set[date] = set()
         calendar_box.addWidget(self.calendar)
+        bar = self.calendar.findChild(QWidget, "qt_calendar_navigationbar")
+        if bar is not None:  # room for the month's name, whatever the font
+            bar.setMinimumHeight(round(m * 1.9))
+        for button in self.calendar.findChildren(QToolButton):  # month, year, back, forward
+            if not button.accessibleName():
+                button.setAccessibleName(button.toolTip() or "Change the month")
 
         recent_card, recent_box = self._card(body, RECENT_HEADING)
         self.recent_rows = recent_box
@@ -340,10 +351,11 @@ class ProgressView(QWidget):
         ticks = [(float(x), c.title) for x, c in enumerate(shown)]
         self.change_chart.getAxis("bottom").setTicks([ticks])
         self.change_chart.setXRange(-0.6, max(len(xs), 1) - 0.4, padding=0)
+        self.change_chart.setYRange(0, 10.5, padding=0)
         self.change_chart.setVisible(bool(shown))
         for change in summary.changes:
             label = QLabel(f"{change.title}: {change.text()}", self.content)
-            set_role(label, "muted" if not change.enough else "small")
+            set_role(label, "small")
             label.setWordWrap(True)
             label.setAccessibleName(label.text())
             self.change_rows.addWidget(label)
@@ -415,6 +427,31 @@ class ProgressView(QWidget):
     def _restyle(self) -> None:
         c = current_colors(self)
         font = self.font()
+        # The calendar's month bar: the app's button padding would squeeze its words, and its
+        # default blue bar is the one loud thing on the page.
+        self.calendar.setStyleSheet(
+            f"QCalendarWidget QWidget#qt_calendar_navigationbar {{ background: {hex_rgb(c.surface)}; }}"
+            f"QCalendarWidget QToolButton {{ padding: 2px 8px; border: none;"
+            f" min-height: {self.fontMetrics().height() + 4}px;"
+            f" background: transparent; color: {hex_rgb(c.text)}; font-weight: 600; }}"
+            f"QCalendarWidget QToolButton:hover {{ background: {hex_rgb(c.surface_alt)}; }}"
+            f"QCalendarWidget QAbstractItemView {{ background: {hex_rgb(c.surface)};"
+            f" selection-background-color: {hex_rgb(c.accent_soft)};"
+            f" selection-color: {hex_rgb(c.text)}; outline: 0px; }}"
+        )
+        weekend = QTextCharFormat()  # weekends are days like any other: no red
+        weekend.setForeground(QBrush(c.text))
+        for day in (Qt.DayOfWeek.Saturday, Qt.DayOfWeek.Sunday):
+            self.calendar.setWeekdayTextFormat(day, weekend)
+        size = round(16 * font.pointSizeF() / 10) if font.pointSizeF() > 0 else 16
+        back = glyph_icon("back", c.muted, size)
+        self.back_button.setIcon(back)
+        # The month arrows in the theme's colour (the style's own are black, lost on dark).
+        ahead = QIcon(back.pixmap(size, size).transformed(QTransform().scale(-1, 1)))
+        for name, icon in (("qt_calendar_prevmonth", back), ("qt_calendar_nextmonth", ahead)):
+            arrow = self.calendar.findChild(QToolButton, name)
+            if arrow is not None:
+                arrow.setIcon(icon)
         for chart in (self.weeks_chart, self.change_chart):
             chart.restyle(c, font)
         none = pg.mkPen(None)
