@@ -430,7 +430,8 @@ class ProgressView(QWidget):
         # The calendar's month bar: the app's button padding would squeeze its words, and its
         # default blue bar is the one loud thing on the page.
         self.calendar.setStyleSheet(
-            f"QCalendarWidget QWidget#qt_calendar_navigationbar {{ background: {hex_rgb(c.surface)}; }}"
+            "QCalendarWidget QWidget#qt_calendar_navigationbar"
+            f" {{ background: {hex_rgb(c.surface)}; }}"
             f"QCalendarWidget QToolButton {{ padding: 2px 8px; border: none;"
             f" min-height: {self.fontMetrics().height() + 4}px;"
             f" background: transparent; color: {hex_rgb(c.text)}; font-weight: 600; }}"
