@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from PySide6.QtCore import ClassInfo, QObject, Slot
+from PySide6.QtCore import QObject, Slot
 from PySide6.QtDBus import QDBusAbstractAdaptor, QDBusConnection
 from pytestqt.qtbot import QtBot
 
 from coreg_desktop.desktop import reminders as reminders_module
+from coreg_desktop.desktop.mpris import _dbus_interface
 from coreg_desktop.desktop.reminders import PATH, SERVICE, SNOOZE, Reminders
 from coreg_desktop.settings import Settings
 from coreg_desktop.ui.bridge import PlayerBridge
@@ -60,7 +61,7 @@ class FakeServer(QObject):
         self.adaptor = _NotificationsAdaptor(self)
 
 
-@ClassInfo(**{"D-Bus Interface": "org.freedesktop.Notifications"})  # type: ignore[arg-type,operator]
+@_dbus_interface("org.freedesktop.Notifications")
 class _NotificationsAdaptor(QDBusAbstractAdaptor):
     def __init__(self, server: FakeServer) -> None:
         super().__init__(server)
