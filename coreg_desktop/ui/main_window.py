@@ -93,6 +93,8 @@ class MainWindow(QMainWindow):
     #: Closing minimised the window because there is no tray. The app explains that once ever
     #: (with NO_TRAY_NOTICE in `show_notice`), so the window itself stays quiet about it.
     minimizedWithoutTray = Signal()
+    #: The charts' module finished loading on its worker thread (carried to the GUI thread).
+    _chartsLoaded = Signal()
 
     def __init__(
         self, bridge: PlayerBridge, settings: Settings, parent: QWidget | None = None
@@ -115,6 +117,7 @@ class MainWindow(QMainWindow):
         self._after: tuple[int, int | None] | None = None
         self._last_checkin: CheckIn | None = None
         self._charts_preloaded = False
+        self._chartsLoaded.connect(self._build_progress_view)
 
         self.setWindowTitle(WINDOW_TITLE)
         self.setAccessibleName(WINDOW_TITLE)
@@ -292,8 +295,9 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    def show_progress(self) -> ProgressView:
-        """The Progress page, built the first time it is asked for and read afresh each time."""
+    def _build_progress_view(self) -> ProgressView:
+        """Build the Progress page (hidden): soon after the window first shows, once its charts
+        are loaded, so the first click on Progress only reads the history and draws."""
         if self.progress_view is None:
             from coreg_desktop.ui.progress_view import ProgressView
 
@@ -303,6 +307,12 @@ class MainWindow(QMainWindow):
             view.deleted.connect(lambda: self.show_notice("Your practice history was deleted."))
             self.stack.addWidget(view)
             self.progress_view = view
+        return self.progress_view
+
+    def show_progress(self) -> ProgressView:
+        """The Progress page, read afresh each time it is opened."""
+        self._build_progress_view()
+        assert self.progress_view is not None
         self.progress_view.refresh()
         self.stack.setCurrentWidget(self.progress_view)
         if self.isVisible():
@@ -407,6 +417,8 @@ class MainWindow(QMainWindow):
                 import pyqtgraph  # noqa: F401
             except Exception:  # the page will say so when opened; nothing to do here
                 log.exception("Could not load the charts")
+                return
+            self._chartsLoaded.emit()  # queued: the page is built on the GUI thread
 
         threading.Thread(target=load, name="coreg-preload-charts", daemon=True).start()
 
