@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from coreg_desktop.checkin import ANCHORS, QUESTION, STATES, describe_change
+from coreg_desktop.checkin import ANCHORS, QUESTION, STATES, describe_change, scale_hint
 from coreg_desktop.ui.theme import set_role
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class CheckInPanel(QWidget):
             anchor = ANCHORS.get(n)
             button.setAccessibleName(f"{n}, {anchor}" if anchor else str(n))
             button.setToolTip(anchor or "")
-            button.setMinimumWidth(round(m * 2.2))
+            button.setMinimumWidth(round(m * (1.7 if compact else 2.2)))
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.clicked.connect(lambda _=False, value=n: self.answer(value))
             button.installEventFilter(self)
@@ -206,8 +206,14 @@ class CheckInPanel(QWidget):
         outer.addStretch(1)
         outer.addWidget(holder, 100)
         outer.addStretch(1)
-        if compact:
-            self.anchors.layout().setSpacing(round(m * 0.2))  # type: ignore[union-attr]
+        if compact:  # no room for three labels under the numbers: one line that wraps
+            for label in self.anchor_labels:
+                label.hide()
+            hint = QLabel(scale_hint(), self.anchors)
+            set_role(hint, "small")
+            hint.setWordWrap(True)
+            hint.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            row.addWidget(hint, 1)
             self.hint.setText("Number keys answer; Esc skips.")
         self.ask(BEFORE)
 

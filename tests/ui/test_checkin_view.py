@@ -205,3 +205,36 @@ def test_after_a_practice_the_same_scale_and_the_change(
     qtbot.waitUntil(kept, timeout=10_000)
     qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Return)
     assert window.stack.currentWidget() is window.library_view
+
+
+def test_the_quick_reset_in_the_compact_window_asks_only_afterwards(
+    qtbot: QtBot, bridge: PlayerBridge, settings: Settings, themed: Callable[..., None]
+) -> None:
+    from coreg_desktop.ui.compact import CompactWindow
+
+    compact = CompactWindow(bridge, settings)
+    qtbot.addWidget(compact)
+    with qtbot.waitSignal(bridge.practiceStarted, timeout=10_000):
+        assert bridge.play(QUICK_RESET_ID)  # as the tray does: nothing is asked first
+    compact.show_near(None)
+    qtbot.waitExposed(compact)
+    assert not compact.asking and compact.orb.isVisible()
+    session = bridge.session_number
+    qtbot.wait(1000)
+    with qtbot.waitSignal(bridge.ended, timeout=10_000):
+        bridge.stop(0.05)
+    qtbot.waitUntil(lambda: compact.asking, timeout=5000)
+    assert not compact.orb.isVisible()
+    qtbot.wait(50)
+    compact.grab().save(str(SHOTS / "checkin-compact-after.png"))
+    assert layout_problems(compact.checkin_panel) == []
+    qtbot.keyClick(compact, Qt.Key.Key_3)
+    assert compact.checkin_panel.result.text() == "Now 3."
+    compact.grab().save(str(SHOTS / "checkin-compact-result.png"))
+    history = bridge.core.history
+    row = bridge.core.history_row(session)
+    assert history is not None and row is not None
+    qtbot.waitUntil(lambda: any(r.id == row and r.after == 3 for r in history.sessions()),
+                    timeout=10_000)
+    qtbot.keyClick(compact, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not compact.isVisible(), timeout=5000)
