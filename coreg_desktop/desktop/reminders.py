@@ -11,18 +11,23 @@ Off by default (`reminders.enabled`). The promises:
   ignored reminder is simply gone.
 
 The notification goes through `org.freedesktop.Notifications` over QtDBus with two actions,
-"Start quick reset" and "Snooze 10 min" (their `ActionInvoked` signals are followed). Without a
-session bus or a notification server, or when the server refuses the call, the tray's own
-message says the same line (clicking it starts the quick reset).
+"Start quick reset" and "Snooze 10 min" (their `ActionInvoked` signals are followed over QtDBus).
+PySide6 cannot marshal a Python int as D-Bus `u` (it sends `i`), and servers built on GDBus
+(dunst, GNOME Shell) refuse `Notify` with that signature; the same call is then made once more
+by `gdbus call` (GLib's tool, which types arguments from the server's introspection), on the
+same bus. Without a session bus or a notification server, or when both ways are refused, the
+tray's own message says the same line (clicking it starts the quick reset).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import shutil
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 
-from PySide6.QtCore import SLOT, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import SLOT, QObject, QProcess, QProcessEnvironment, Qt, QTimer, Slot
 from PySide6.QtDBus import (
     QDBusConnection,
     QDBusMessage,
@@ -48,6 +53,10 @@ KEYS = ("reminders.enabled", "reminders.times", "reminders.days")
 #: A timer that fired this much early (the wall clock was changed) just sets itself again.
 EARLY_S = 1.0
 NOTIFY_TIMEOUT_MS = 3000
+ACTIONS = [ACTION_START, "Start quick reset", ACTION_SNOOZE, "Snooze 10 min"]
+#: What a GDBus server answers to the `i` PySide sends for replaces_id.
+WRONG_SIGNATURE = "does not match expected type"
+GDBUS_ID = re.compile(r"\(uint32 (\d+),\)")
 
 
 class Reminders(QObject):
@@ -84,6 +93,9 @@ class Reminders(QObject):
         self.shown: list[str] = []  # "dbus" or "tray", per reminder shown (tests, logs)
         self._watchers: list[QDBusPendingCallWatcher] = []
         self._listening = False
+        #: The address of a private bus passed as `connection` (tests), for `gdbus`; None: the
+        #: session bus, which gdbus finds by itself.
+        self.bus_address: str | None = None
         bridge.transportChanged.connect(self._transport_changed)
         follow_settings(self, settings, self._settings_changed)
         self._watch_sleep()
@@ -162,8 +174,7 @@ class Reminders(QObject):
         message = QDBusMessage.createMethodCall(SERVICE, PATH, IFACE, "Notify")
         # replaces_id (0: a new notification) and the timeout (-1: the server's default).
         message.setArguments([
-            "Coreg", 0, "coreg-desktop", TITLE, BODY,
-            [ACTION_START, "Start quick reset", ACTION_SNOOZE, "Snooze 10 min"],
+            "Coreg", 0, "coreg-desktop", TITLE, BODY, ACTIONS,
             {"category": "reminder", "desktop-entry": "coreg-desktop"}, -1,
         ])
         pending: QDBusPendingCall = self._bus.asyncCall(message, NOTIFY_TIMEOUT_MS)
@@ -176,12 +187,47 @@ class Reminders(QObject):
         reply = watcher.reply()
         watcher.deleteLater()
         if reply.type() == QDBusMessage.MessageType.ErrorMessage:
-            self._fallback(reply.errorMessage() or reply.errorName())
+            why = reply.errorMessage() or reply.errorName()
+            if WRONG_SIGNATURE in why and self._notify_by_gdbus():
+                return
+            self._fallback(why)
             return
         values = reply.arguments()
-        self.notification_id = int(values[0]) if values else None
+        self._shown_as(int(values[0]) if values else None)
+
+    def _shown_as(self, notification: int | None) -> None:
+        self.notification_id = notification
         self.shown.append("dbus")
-        log.info("gentle reminder shown as notification %s", self.notification_id)
+        log.info("gentle reminder shown as notification %s", notification)
+
+    def _notify_by_gdbus(self) -> bool:
+        """The same Notify, typed from introspection by GLib's `gdbus call`; False without it."""
+        tool = shutil.which("gdbus")
+        if tool is None:
+            return False
+        hints = "{'category': <'reminder'>, 'desktop-entry': <'coreg-desktop'>}"
+        actions = "[" + ", ".join(repr(a) for a in ACTIONS) + "]"
+        process = QProcess(self)
+        address = self.bus_address
+        if address:
+            env = QProcessEnvironment.systemEnvironment()
+            env.insert("DBUS_SESSION_BUS_ADDRESS", address)
+            process.setProcessEnvironment(env)
+        process.finished.connect(lambda code, _status: self._gdbus_done(process, code))
+        process.start(tool, ["call", "--session", "--dest", SERVICE, "--object-path", PATH,
+                             "--method", f"{IFACE}.Notify", "--", "Coreg", "0", "coreg-desktop",
+                             TITLE, BODY, actions, hints, "-1"])
+        return True
+
+    def _gdbus_done(self, process: QProcess, code: int) -> None:
+        out = bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace")
+        err = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
+        process.deleteLater()
+        found = GDBUS_ID.search(out)
+        if code != 0 or found is None:
+            self._fallback(err.strip() or f"gdbus exited with {code}")
+            return
+        self._shown_as(int(found.group(1)))
 
     def _fallback(self, why: str) -> None:
         log.info("gentle reminder shown by the tray instead (%s)", why)

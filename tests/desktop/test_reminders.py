@@ -7,8 +7,10 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -202,3 +204,34 @@ def test_a_clock_set_back_just_sets_the_timer_again(
     qtbot.wait(2500)
     assert tray == [] and found.timer_active
     assert found.due == datetime(2026, 3, 18, 19, 0, tzinfo=BERLIN)
+
+
+def test_a_real_notification_server_shows_it(
+    qtbot: QtBot, quiet: Settings, bridge: PlayerBridge, bus_address: str
+) -> None:
+    """dunst (GDBus) refuses the `i` PySide sends for replaces_id; the gdbus retry is typed."""
+    if shutil.which("dunst") is None or shutil.which("gdbus") is None or not os.environ.get(
+            "DISPLAY"):
+        pytest.skip("needs dunst, gdbus and a display (apt-get install -y dunst)")
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": bus_address}
+    dunst = subprocess.Popen(["dunst"], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        conn = connect(bus_address, "coreg-dunst")
+        qtbot.waitUntil(lambda: bool(conn.interface().isServiceRegistered(SERVICE).value()),
+                        timeout=10_000)
+        found, _, tray = make(quiet, bridge, Clock(NOW), conn)
+        found.bus_address = bus_address
+        found.show()
+        qtbot.waitUntil(lambda: found.notification_id is not None, timeout=10_000)
+        assert found.shown == ["dbus"] and tray == []
+        qtbot.wait(500)
+        if shutil.which("import"):
+            shots = Path(os.environ.get("COREG_SHOTS", tempfile.gettempdir()))
+            shots.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["import", "-window", "root", str(shots / "reminder-dunst.png")],
+                           check=False, timeout=20)
+        QDBusConnection.disconnectFromBus("coreg-dunst")
+    finally:
+        dunst.terminate()
+        dunst.wait(timeout=10)
