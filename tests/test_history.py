@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import stat
 import subprocess
@@ -280,7 +281,7 @@ def test_two_processes_writing_at_once_lose_no_row(tmp_path: Path) -> None:
                                                        for n in range(count)]
     # Both really were writing at the same time: their rows interleave.
     owners = [r.practice for r in sorted(records, key=lambda r: r.id)]
-    switches = sum(a != b for a, b in zip(owners, owners[1:], strict=False))
+    switches = sum(a != b for a, b in itertools.pairwise(owners))
     assert switches > 10, "the two writers did not overlap; the test proves nothing"
 
 
