@@ -249,6 +249,9 @@ class History:
         except HistoryError:
             self._drop_connections()
             raise
+        except OSError as exc:
+            self._drop_connections()
+            raise HistoryError(f"{self.path}: cannot be opened ({exc.strerror or exc})") from exc
         except sqlite3.Error as exc:
             if not self._is_damage(exc):
                 self._drop_connections()
@@ -284,25 +287,25 @@ class History:
             with contextlib.suppress(OSError):
                 os.chmod(self.path, files.PRIVATE_FILE)
         conn = self._conn()
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()
-        if mode is None or str(mode[0]).lower() != "wal":
-            log.warning("The history is not in WAL mode (%s); writes may wait longer", mode)
         checked = conn.execute("PRAGMA quick_check").fetchone()
         if checked is None or checked[0] != "ok":
             raise sqlite3.DatabaseError(
                 f"database disk image is malformed ({checked[0] if checked else 'no answer'})"
             )
-        self._migrate(conn)
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        if version == SCHEMA_VERSION:
-            return
-        if version > SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:  # checked before anything is written to the file
             raise HistoryError(
                 f"{self.path} was written by a newer Coreg (history version {version}); "
                 "update Coreg to record sessions again"
             )
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            log.warning("The history is not in WAL mode (%s); writes may wait longer", mode)
+        self._migrate(conn)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        if int(conn.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION:
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             # Read again inside the lock: another process may have migrated it meanwhile.

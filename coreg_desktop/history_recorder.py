@@ -39,7 +39,7 @@ MIN_PROGRESS_S = 0.5
 #: How long `row_for` waits for the writes queued before it (a view asking right after play).
 ROW_WAIT_S = 1.0
 
-Job = Callable[[], None]
+Job = Callable[[], object]  # returns True when it wrote to the history
 _CLOSE = object()
 
 
@@ -173,7 +173,7 @@ class HistoryRecorder:
 
     def _safely(self, job: Job) -> None:
         try:
-            job()
+            wrote = job()
         except (HistoryError, sqlite3.Error, OSError) as exc:
             if not self._failing:
                 log.warning("The session could not be written to the history (%s); the "
@@ -185,11 +185,11 @@ class HistoryRecorder:
         except Exception:
             log.exception("Recording the history failed")
             return
-        if self._failing:
+        if wrote is True and self._failing:  # not a flush marker, nor a row that is not there
             log.info("The history is being written again")
-        self._failing = False
+            self._failing = False
 
-    def _started(self, event: Started, expected: _Expected | None) -> None:
+    def _started(self, event: Started, expected: _Expected | None) -> bool:
         checkin = expected.checkin if expected is not None else None
         row = self.history.start(
             event.practice_id,
@@ -201,31 +201,34 @@ class HistoryRecorder:
         )
         self._rows[event.session] = row
         self._playing[event.session] = 0.0
+        return True
 
-    def _progress(self, session: int) -> None:
+    def _progress(self, session: int) -> bool:
         row = self._rows.get(session)
         if row is None or session not in self._playing:
-            return
+            return False
         heard = self._position(session)
-        if heard is None:
-            return
-        if abs(heard - self._playing[session]) < MIN_PROGRESS_S:
-            return
+        if heard is None or abs(heard - self._playing[session]) < MIN_PROGRESS_S:
+            return False
         self.history.progress(row, heard)
         self._playing[session] = heard
+        return True
 
-    def _ended(self, event: Ended) -> None:
+    def _ended(self, event: Ended) -> bool:
         self._playing.pop(event.session, None)
         row = self._rows.get(event.session)
-        if row is not None:
-            self.history.end(row, event.heard_seconds, event.reason.value)
+        if row is None:
+            return False
+        self.history.end(row, event.heard_seconds, event.reason.value)
+        return True
 
     def _update(self, session: int, write: Callable[[int], None]) -> None:
-        def job() -> None:
+        def job() -> bool:
             row = self._rows.get(session)
             if row is None:
                 log.info("No history row for session %d; its check-in is not kept", session)
-                return
+                return False
             write(row)
+            return True
 
         self._jobs.put(job)
