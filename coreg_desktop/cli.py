@@ -10,6 +10,7 @@ import argparse
 import difflib
 import json
 import logging
+import re
 import shutil
 import signal
 import sys
@@ -17,6 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -25,6 +27,7 @@ from coreg_desktop import __version__, export_cli, mix_cli, paths, pattern_cli, 
 
 if TYPE_CHECKING:
     from coreg_desktop.core import Core
+    from coreg_desktop.history import History, SessionRecord
     from coreg_desktop.practice.model import Practice
     from coreg_desktop.practice.timeline import State
     from coreg_desktop.tts.narrator import Narrator
@@ -87,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--voice", metavar="V", help="narration voice (see `voices`)")
     _person_option(p)
     _length_options(p, render=False)
+    p.add_argument("--before", metavar="N",
+                   help="how activated you feel now, 0 (calm, settled) to 10 (as bad as it gets)")
+    p.add_argument("--after", metavar="N",
+                   help="the same, after the practice (a terminal asks, if it is not given)")
+    p.add_argument("--state", metavar="WORD",
+                   help='a word for how you are: "shut down", "on edge", "settled" or '
+                   '"overwhelmed"')
 
     p = sub.add_parser("voices", help="list the narration voices, or import a Piper voice")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -109,6 +119,24 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("value")
     q = config.add_parser("unset", help="put a setting back to its default")
     q.add_argument("key")
+
+    p = sub.add_parser("history", help="your past sessions: list, export or delete them")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="only sessions from this day on")
+    p.add_argument("--practice", metavar="ID", help="only sessions of this practice")
+    history = p.add_subparsers(dest="history_command", parser_class=_Parser,
+                               metavar="{export,delete}")
+    q = history.add_parser("export", help="write the history to FILE.csv or FILE.json")
+    q.add_argument("file", type=Path, metavar="FILE")
+    q.add_argument("--since", metavar="YYYY-MM-DD", dest="export_since",
+                   help="only sessions from this day on")
+    q.add_argument("--practice", metavar="ID", dest="export_practice",
+                   help="only sessions of this practice")
+    q = history.add_parser("delete", help="delete the whole history, or its older sessions")
+    which = q.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="every session (asks first)")
+    which.add_argument("--before", metavar="YYYY-MM-DD", help="sessions before this day")
+    q.add_argument("--yes", action="store_true", help="do not ask")
 
     p = sub.add_parser("install-desktop-entry",
                        help="add Coreg (with a Quick reset action) to your desktop's launcher")
@@ -259,10 +287,18 @@ def cmd_play(args: argparse.Namespace) -> int:
         if args.person is not None:
             raise BadInput("--person plays in the terminal: add --no-gui (in the window, the "
                            "practice's card lets you choose who it is with)")
+        if args.before is not None or args.after is not None or args.state is not None:
+            raise BadInput("--before, --after and --state are the terminal's check-in: add "
+                           "--no-gui (the window asks for itself)")
         args.practice = args.id
         return _run_gui(args)
     from coreg_desktop.audio.output import load_portaudio_in_background
+    from coreg_desktop.checkin import CheckIn
 
+    before = _rating(args.before, "--before")
+    after = _rating(args.after, "--after")
+    state = _state(args.state)
+    checkin = CheckIn(before, state) if before is not None or state is not None else None
     ambience = _ambience_choice(args)
     core = _core(args.voice)
     practice = _practice(core, args.id)
@@ -313,7 +349,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     taps = EnterTaps(core.tap) if is_breathe_with(practice) else None
     try:
         preload.join(timeout=AMBIENCE_PRELOAD_WAIT_S)
-        session = core.play(practice, ambience, args.minutes, args.person)
+        session = core.play(practice, ambience, args.minutes, args.person, checkin=checkin)
         listening = taps is not None and taps.start()
         opener.join()
         while not wake.wait(_Progress.REDRAW_S if progress.tty else None):
@@ -329,6 +365,18 @@ def cmd_play(args: argparse.Namespace) -> int:
             session.wait_stopped(timeout=1.0)
             progress.show(session.state())
             progress.done()
+        if taps is not None:
+            taps.close()
+            taps = None
+        signal.signal(signal.SIGINT, previous)  # Ctrl+C skips the question below
+        if after is None and ended and ended[0].reason is EndReason.COMPLETED and _interactive():
+            after = _ask_after()
+        if after is not None:
+            core.record_after(session.number, after)
+            if before is not None:
+                from coreg_desktop.checkin import describe_change
+
+                print(f"{describe_change(before, after).capitalize()}.")
     finally:
         if taps is not None:
             taps.close()
@@ -341,6 +389,54 @@ def cmd_play(args: argparse.Namespace) -> int:
     if ended and ended[0].reason is EndReason.FAILED:
         return EXIT_BUG
     return EXIT_OK
+
+
+def _rating(text: str | None, what: str) -> int | None:
+    """A check-in rating from the command line: one line, exit 2, before anything plays."""
+    from coreg_desktop.checkin import BadCheckIn, parse_rating
+
+    if text is None:
+        return None
+    try:
+        return parse_rating(text)
+    except BadCheckIn as exc:
+        raise BadInput(f"{what}: {exc} (0 calm, settled; 10 as bad as it gets)") from exc
+
+
+def _state(text: str | None) -> str | None:
+    from coreg_desktop.checkin import BadCheckIn, parse_state
+
+    if text is None:
+        return None
+    try:
+        return parse_state(text)
+    except BadCheckIn as exc:
+        raise BadInput(f"--state: {exc}") from exc
+
+
+def _interactive() -> bool:
+    """A person at a terminal who can answer: stdin and stdout are both terminals."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask_after() -> int | None:
+    """The after question, once more on a typo; Enter (or Ctrl+C, or Ctrl+D) skips it."""
+    from coreg_desktop.checkin import QUESTION, BadCheckIn, parse_rating, scale_hint
+
+    print(f"\n{QUESTION} {scale_hint()}")
+    for _attempt in range(2):
+        try:
+            answer = input("0 to 10, or Enter to skip: ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return None
+        if not answer.strip():
+            return None
+        try:
+            return parse_rating(answer)
+        except BadCheckIn as exc:
+            print(exc)
+    return None
 
 
 def _tap_hint(status: str) -> str:
@@ -539,6 +635,169 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _day(text: str, what: str) -> date:
+    """A day typed as YYYY-MM-DD; one line for anything else."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        raise BadInput(f'{what}: "{text}" is not a date; use YYYY-MM-DD, such as 2026-05-01')
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise BadInput(f'{what}: "{text}" is not a real date ({exc})') from exc
+
+
+def _open_history() -> History:
+    from coreg_desktop.history import History, HistoryError
+
+    try:
+        history = History()
+    except HistoryError as exc:
+        raise BadInput(f"the history cannot be opened: {exc}") from exc
+    if history.notice:
+        _say(history.notice)
+    return history
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """`history` lists, `history export` writes a file, `history delete` removes sessions."""
+    from coreg_desktop.history import HistoryError
+
+    try:
+        command = getattr(args, "history_command", None)
+        if command == "export":
+            return _history_export(args)
+        if command == "delete":
+            return _history_delete(args)
+        return _history_list(args)
+    except HistoryError as exc:  # a locked or failing file: one line, never a traceback
+        raise BadInput(str(exc)) from exc
+
+
+def _history_list(args: argparse.Namespace) -> int:
+    since = _day(args.since, "--since") if args.since else None
+    history = _open_history()
+    try:
+        records = history.sessions(since, args.practice)
+    finally:
+        history.close()
+    if args.json:
+        print(json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not records:
+        print(NOTHING_YET if since is None and args.practice is None
+              else "No sessions match; try without --since or --practice.")
+        return EXIT_OK
+    print(_history_table(records))
+    return EXIT_OK
+
+
+#: What an empty history says: kindly, and what to do.
+NOTHING_YET = "Nothing here yet. Your practices will appear after you play one."
+
+
+def _history_table(records: Sequence[SessionRecord]) -> str:
+    from coreg_desktop.checkin import describe_change
+    from coreg_desktop.practice.timeline import format_clock
+
+    rows = [("When", "Practice", "Heard", "Ended", "Check-in", "Word")]
+    for r in records:
+        if r.before is not None and r.after is not None:
+            change = describe_change(r.before, r.after)
+        elif r.before is not None:
+            change = f"before {r.before}"
+        elif r.after is not None:
+            change = f"after {r.after}"
+        else:
+            change = ""
+        rows.append((r.local_start().strftime("%Y-%m-%d %H:%M"), r.title,
+                     format_clock(r.listened_seconds), r.ended_by or "not finished", change,
+                     r.state or ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+                     .rstrip() for row in rows)
+
+
+def _history_export(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from coreg_desktop import files
+
+    path: Path = args.file
+    kind = path.suffix.lower()
+    if kind not in (".csv", ".json"):
+        raise BadInput(f"{path}: the export is FILE.csv or FILE.json (by its extension)")
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise BadInput(f"{path}: is a folder, not a file name")
+    if not parent.is_dir():
+        raise BadInput(f"{path}: the folder {parent} does not exist")
+    since = _day(args.export_since, "--since") if args.export_since else None
+    history = _open_history()
+    try:
+        records = history.sessions(since, args.export_practice)
+    finally:
+        history.close()
+    rows = [r.to_json() for r in records]
+    if kind == ".json":
+        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    else:
+        buffer = io.StringIO()
+        from coreg_desktop.history import SessionRecord
+
+        writer = csv.DictWriter(buffer, fieldnames=list(SessionRecord.json_keys()),
+                                lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+        text = buffer.getvalue()
+    try:
+        files.atomic_write(path, text, mode=files.PRIVATE_FILE)  # it is as private as the rest
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot write ({exc.strerror or exc})") from exc
+    print(f"Wrote {len(rows)} session{'s' if len(rows) != 1 else ''} to {path}")
+    return EXIT_OK
+
+
+def _csv_cell(value: object) -> object:
+    """CSV has no null or boolean: empty for null, true/false as JSON spells them."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _history_delete(args: argparse.Namespace) -> int:
+    if args.all:
+        if not args.yes and not _interactive():
+            raise BadInput("history delete --all asks first; run it in a terminal, or add --yes")
+        history = _open_history()
+        try:
+            count = len(history.sessions())
+            if count and not args.yes:
+                print(f"Delete all {count} session{'s' if count != 1 else ''} from your "
+                      "history? This cannot be undone.")
+                try:
+                    answer = input("Delete? [y/N] ")
+                except (EOFError, KeyboardInterrupt):
+                    answer = ""
+                if answer.strip().lower() not in ("y", "yes"):
+                    print("Nothing was deleted.")
+                    return EXIT_OK
+            deleted = history.delete_all()
+        finally:
+            history.close()
+    else:
+        day = _day(args.before, "--before")
+        history = _open_history()
+        try:
+            deleted = history.delete_before(day)
+        finally:
+            history.close()
+    print(f"Deleted {deleted} session{'s' if deleted != 1 else ''}.")
+    return EXIT_OK
+
+
 def _run_gui(args: argparse.Namespace) -> int:
     """The desktop app, or a request handed to the one already running.
 
@@ -564,6 +823,7 @@ COMMANDS = {
     "voices": cmd_voices,
     "doctor": cmd_doctor,
     "config": cmd_config,
+    "history": cmd_history,
     "install-desktop-entry": cmd_install_desktop_entry,
     "safe-person": safe_person_cli.run,
     "export-all": export_cli.export_all,

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from coreg_desktop.audio.mixes import MixBook
     from coreg_desktop.audio.output import Output
     from coreg_desktop.breathe_with import BreatheWithSource
+    from coreg_desktop.checkin import CheckIn
+    from coreg_desktop.history import History
+    from coreg_desktop.history_recorder import HistoryRecorder
     from coreg_desktop.player import Player
     from coreg_desktop.practice.loader import Library
     from coreg_desktop.practice.model import Practice
@@ -122,6 +125,13 @@ def uses_safe_person(practice: Practice) -> bool:
     )
 
 
+def _check_checkin(rating: int | None, state: str | None) -> None:
+    from coreg_desktop.history import check_rating, check_state
+
+    check_rating(rating)
+    check_state(state)
+
+
 def check_ambience(name: str) -> str:
     """`name` if it is a soundscape Coreg has, or one of the listener's mixes (`mix:NAME`);
     UnknownAmbience otherwise."""
@@ -150,8 +160,10 @@ class Core:
     """Builds the engine lazily and keeps it following the settings.
 
     `voice` pins a voice for this process (the terminal's `--voice`), whatever the setting says.
-    `output` replaces the sound device (tests pass a silent one); `library`, `narrator` and
-    `bank` replace the ones built from the user's files (tests share one cache). `on_notice`
+    `output` replaces the sound device (tests pass a silent one); `library`, `narrator`,
+    `bank` and `history` replace the ones built from the user's files (tests share one cache).
+    `record` False keeps no history at all (a benchmark's sessions are not the listener's).
+    `on_notice`
     hears plain sentences for the listener, from any thread; `report` hears problems with the
     user's files (a practice that does not load, a setting that is wrong).
     """
@@ -166,6 +178,8 @@ class Core:
         narrator: Narrator | None = None,
         bank: SoundBank | None = None,
         safe_people: SafePeople | None = None,
+        history: History | None = None,
+        record: bool = True,
         on_notice: Notice | None = None,
         report: Callable[[str], None] | None = None,
     ) -> None:
@@ -180,6 +194,10 @@ class Core:
         self._bank: SoundBank | None = bank
         self._safe_people: SafePeople | None = safe_people
         self._player: Player | None = None
+        self._history: History | None = history
+        self._owns_history = history is None
+        self._history_tried = history is not None or not record
+        self._recorder: HistoryRecorder | None = None
         self._busy_checks: list[Callable[[], bool]] = []
         self._previewing: tuple[str, Narrator] | None = None  # the voice last previewed
         self._busy_seen = -float("inf")  # when other work was last seen under way
@@ -339,6 +357,69 @@ class Core:
         return [p.name for p in people], default.name if default is not None else None
 
     @property
+    def history(self) -> History | None:
+        """The listener's history, opened on first use; None if it cannot be opened at all
+        (said once, in a notice). A damaged file moved aside is said once, too."""
+        with self._lock:
+            if not self._history_tried:
+                self._history_tried = True
+                self._history = self._open_history()
+            return self._history
+
+    def _open_history(self) -> History | None:
+        from coreg_desktop.history import History, HistoryError
+
+        try:
+            history = History()
+        except HistoryError as exc:
+            log.warning("No history can be kept: %s", exc)
+            self._on_notice(f"Your sessions cannot be kept in the history this time ({exc}); "
+                            "the practices play as always.")
+            return None
+        if history.notice:
+            self._on_notice(history.notice)
+        return history
+
+    def _attach_recorder(self, player: Player) -> None:
+        """Every session the player plays is recorded (previews are not), whoever started it."""
+        from coreg_desktop.constants import SAMPLE_RATE
+        from coreg_desktop.history_recorder import HistoryRecorder
+
+        history = self.history
+        if history is None:
+            return
+
+        def position(session: int) -> float | None:
+            current = player.session
+            if current is None or current.number != session or current.ended:
+                return None
+            return current.position_frames / SAMPLE_RATE
+
+        self._recorder = HistoryRecorder(history, position,
+                                         skip=frozenset({PREVIEW_ID, MEMO_PREVIEW_ID}))
+        player.events.subscribe(self._recorder.on_event)
+
+    def record_before(self, session: int, before: int | None, state: str | None) -> None:
+        """The check-in for a session asked after it started (the tray's quick reset never
+        waits for it). `session` is the events' session number. BadCheckIn for a value out of
+        range; nothing happens without a history."""
+        if self._recorder is not None:
+            self._recorder.record_before(session, before, state)
+        else:
+            _check_checkin(before, state)
+
+    def record_after(self, session: int, after: int | None) -> None:
+        """The rating after `session` ended (or was stopped)."""
+        if self._recorder is not None:
+            self._recorder.record_after(session, after)
+        else:
+            _check_checkin(after, None)
+
+    def history_row(self, session: int) -> int | None:
+        """The history row of `session` (the events' number), None if it was not recorded."""
+        return self._recorder.row_for(session) if self._recorder is not None else None
+
+    @property
     def player(self) -> Player:
         with self._lock:
             if self._player is None:
@@ -353,6 +434,7 @@ class Core:
                     on_notice=self._on_notice,
                 )
                 self._player.on_rest = self.rest
+                self._attach_recorder(self._player)
             return self._player
 
     # ------------------------------------------------------------------ the rule
@@ -540,19 +622,32 @@ class Core:
         ambience: str | None = None,
         minutes: float | None = None,
         person: str | None = None,
+        checkin: CheckIn | None = None,
     ) -> Session:
         """Play a practice now, with the listener's settings (`minutes`: see `source`).
 
         `person` picks the safe person for this session (`person_for`); an unknown name raises
         SafePersonError before anything plays. Whoever a session is with becomes the last used,
-        so the next one is with them unless another is picked.
+        so the next one is with them unless another is picked. `checkin` is what the listener
+        said before it, kept in the history with the session.
         """
         if isinstance(practice, str):
             practice = self.practice(practice)
         chosen = self.person_for(practice, person)
         options = self.options(ambience, chosen, look_up=uses_safe_person(practice))
         source = self.source(practice, options, minutes)
-        session = self.player.play(self._with_sleep_tail(source), options.ambience)
+        player = self.player
+        recorder = self._recorder
+        token = None
+        if recorder is not None:
+            token = recorder.expect(practice.id, checkin, self._voice_heard(player),
+                                    options.ambience or practice.ambience)
+        try:
+            session = player.play(self._with_sleep_tail(source), options.ambience)
+        except BaseException:
+            if recorder is not None and token is not None:
+                recorder.cancel(token)
+            raise
         played = 0
         if options.person is not None and options.memos:
             from coreg_desktop.practice.timeline import MemoItem
@@ -563,6 +658,14 @@ class Core:
         if options.person is not None and (played or person is not None):
             self.safe_people.mark_used(options.person, played)  # their next memo, next time
         return session
+
+    def _voice_heard(self, player: Player) -> str | None:
+        """The voice a session will speak with, for the history; None: captions only."""
+        from coreg_desktop.tts import DEFAULT_VOICE_ID
+
+        if not player.narrator.available:
+            return None
+        return self._voice_override or self.settings.text("voice") or DEFAULT_VOICE_ID
 
     def _make_default(self, name: str) -> None:
         """`name` was picked for a session: the setting follows, as if chosen in Settings, so
@@ -669,6 +772,10 @@ class Core:
             self._sleep.close()
         if self._player is not None:
             self._player.close()
+        if self._recorder is not None:
+            self._recorder.close()  # after the player: its last Ended is written first
+        if self._history is not None and self._owns_history:
+            self._history.close()
 
     # ------------------------------------------------------------------ following the settings
 

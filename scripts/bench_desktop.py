@@ -42,8 +42,18 @@ Section "memo" (issue 8): a 3-minute speech-like mp3 (espeak-ng looped over room
 hidden from PATH; beside it the CLI's own start-up, the modules it imports, and the decode, clean
 and FLAC steps alone (in this process).
 
-    python scripts/bench_desktop.py [--only voices,photo,memo] [--runs 5] [--rest-runs 3]
-                                    [--cpu-seconds 10] [--voices kokoro:af_heart,en_US-joe-medium]
+Section "progress" (issue 9): 2,000 generated sessions in a real history file, the Progress
+page opened in a fresh process on the Xvfb display: the first open (with pyqtgraph preloaded, as
+the window does, and cold), and opening it again                    target <= 300 ms
+
+Section "reminders" (issue 9): the app in the tray with gentle reminders on (the next one hours
+away), narration prepared beforehand, the stream in standby: CPU    target <= 0.5 % of a core,
+beside the same app with reminders off
+
+    python scripts/bench_desktop.py [--only voices,photo,memo,progress,reminders] [--runs 5]
+                                    [--rest-runs 3]
+                                    [--cpu-seconds 10]
+                                    [--voices kokoro:af_heart,en_US-joe-medium]
 """
 
 from __future__ import annotations
@@ -838,7 +848,139 @@ def measure_voices(voices: list[str], args: argparse.Namespace, x: XSession, rec
     return results, refs
 
 
-SECTIONS = ("voices", "photo", "memo")
+# ----------------------------------------------------------------------------- progress, reminders
+
+#: Run in a fresh Python: 2,000 sessions made through the real History, then the Progress page
+#: opened as a click on "Progress" opens it (built and read the first time, read again later),
+#: painted on the screen. The first open includes importing pyqtgraph, unless the window had
+#: already preloaded it (it does, 1.5 s after it first shows).
+PROGRESS_CHILD = r"""
+import json, statistics, sys, tempfile, time
+from datetime import date
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from coreg_desktop.history import History
+from coreg_desktop.settings import Settings
+from coreg_desktop.ui.theme import apply_theme
+from tests.history_gen import fill
+apply_theme(app, dark=False, follow=False)
+work = Path(tempfile.mkdtemp())
+history = History(work / "history.sqlite3")
+fill(history, 2000, 52, date.today())
+settings = Settings(path=work / "settings.json")
+preload = sys.argv[1] == "preloaded"
+built = 0.0
+if preload:  # what the window does 1.5 s after it first shows: import, then build (hidden)
+    import pyqtgraph  # noqa: F401
+    t0 = time.perf_counter()
+    from coreg_desktop.ui.progress_view import ProgressView
+    view = ProgressView(lambda: history, settings)
+    built = (time.perf_counter() - t0) * 1000
+t0 = time.perf_counter()
+if not preload:
+    from coreg_desktop.ui.progress_view import ProgressView
+    view = ProgressView(lambda: history, settings)
+view.resize(860, 1400)
+view.refresh()
+view.show()
+app.processEvents()
+view.repaint()
+first = (time.perf_counter() - t0) * 1000
+again = []
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    view.refresh()
+    view.repaint()
+    app.processEvents()
+    again.append((time.perf_counter() - t0) * 1000)
+print(json.dumps({"first_ms": first, "again_ms": again, "built_ms": built,
+                  "sessions": len(history.sessions())}))
+"""
+
+
+def measure_progress(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    """Opening the Progress page with 2,000 sessions (target <= 300 ms), in fresh processes."""
+    out: dict[str, Any] = {"cold": [], "preloaded": [], "again": [], "built": []}
+    for _ in range(args.runs):
+        for kind in ("cold", "preloaded"):
+            done = subprocess.run([sys.executable, "-c", PROGRESS_CHILD, kind, "5"], env=env,
+                                  cwd=ROOT, capture_output=True, text=True, timeout=600,
+                                  check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"the progress child failed:\n{done.stderr[-3000:]}")
+            figures = json.loads(done.stdout.strip().splitlines()[-1])
+            out[kind].append(figures["first_ms"])
+            out["again"].extend(figures["again_ms"])
+            if kind == "preloaded":
+                out["built"].append(figures["built_ms"])
+            out["sessions"] = figures["sessions"]
+    return out
+
+
+def report_progress(p: dict[str, Any], args: argparse.Namespace) -> None:
+    print(f"\n== Progress page with {p['sessions']} sessions (Xvfb, light theme; {args.runs} "
+          "fresh processes each)")
+    first = statistics.median(p["preloaded"])
+    print(f"  first open, page prebuilt (as in the app)     {first:6.0f} ms  (runs: "
+          f"{', '.join(f'{v:.0f}' for v in p['preloaded'])})  [{verdict(first, 300)}: <=300]")
+    built = statistics.median(p["built"])
+    print(f"     building it beforehand (hidden, once)     {built:6.0f} ms  (the window does it "
+          "1.5 s after it first shows)")
+    cold = statistics.median(p["cold"])
+    print(f"  first open, nothing loaded beforehand         {cold:6.0f} ms  (runs: "
+          f"{', '.join(f'{v:.0f}' for v in p['cold'])})")
+    again = statistics.median(p["again"])
+    print(f"  opened again (read and drawn afresh)          {again:6.0f} ms  [{verdict(again, 300)}"
+          ": <=300]")
+
+
+def measure_reminders(args: argparse.Namespace, x: XSession, env: dict[str, str],
+                      work: Path) -> dict[str, Any]:
+    """The app in the tray with reminders enabled (the next one hours away), narration already
+    prepared: its CPU once the stream is in standby, beside the same without reminders."""
+    cache = work / "photo-cache"
+    out: dict[str, Any] = {}
+    if not (cache / "coreg-desktop").exists():
+        print("reminders: preparing the narration once ...", file=sys.stderr, flush=True)
+        out["warm_s"] = warm_photo_cache(x, env, work, cache, args.prepare_timeout)
+    later = time.localtime(time.time() + 3 * 3600)
+    for enabled in (True, False):
+        app = CoregApp(work / f"home-reminders-{enabled}", env, cache=cache)
+        for key, value in (("reminders.enabled", "true" if enabled else "false"),
+                           ("reminders.times", f"{later.tm_hour:02d}:{later.tm_min:02d}")):
+            done, _ = app.second("config", "set", key, value)
+            if done.returncode != 0:
+                raise RuntimeError(f"config set {key} failed: {done.stderr}")
+        try:
+            proc = app.start("--minimized")
+            if not xdesk.wait_until(lambda: x.tray_icon() is not None, 60):
+                raise RuntimeError("no tray icon")
+            app.wait_ready(timeout=300)
+            time.sleep(STANDBY_AFTER_S + 8.0)  # the stream in standby, the file checks done
+            cpu = [cpu_percent(proc.pid, args.cpu_seconds) for _ in range(args.runs)]
+            out["with" if enabled else "without"] = cpu
+            if enabled and "next gentle reminder at" not in app.log():
+                raise RuntimeError("the reminder was not scheduled:\n" + app.log()[-2000:])
+            _, _ = app.second("--quit")
+            proc.wait(timeout=30)
+        finally:
+            app.stop()
+    return out
+
+
+def report_reminders(r: dict[str, Any], args: argparse.Namespace) -> None:
+    cpu = statistics.median(r["with"])
+    ref = statistics.median(r["without"])
+    print(f"\n== idle in the tray with gentle reminders on ({args.runs} windows of "
+          f"{args.cpu_seconds:g} s, % of one core; the next reminder hours away)")
+    print(f"  CPU, reminders on                   {cpu:6.2f} %  (windows: "
+          f"{', '.join(f'{c:.2f}' for c in r['with'])})  [{verdict(cpu, 0.5)}: <=0.5]")
+    print(f"  CPU, reminders off (reference)      {ref:6.2f} %  (windows: "
+          f"{', '.join(f'{c:.2f}' for c in r['without'])})")
+
+
+SECTIONS = ("voices", "photo", "memo", "progress", "reminders")
 
 
 def sections(text: str) -> list[str]:
@@ -854,7 +996,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", type=sections, default=list(SECTIONS), metavar="SECTIONS",
                         help="comma-separated: voices (each voice, with the references), photo "
-                             "(CPU with the photo in the orb), memo (importing a 3-minute mp3); "
+                             "(CPU with the photo in the orb), memo (importing a 3-minute mp3), "
+                             "progress (opening the Progress page with 2,000 sessions), "
+                             "reminders (idle CPU in the tray with reminders on); "
                              "default: all of them")
     parser.add_argument("--runs", type=int, default=5,
                         help="repeats of each latency; photo: CPU windows; memo: imports")
@@ -866,7 +1010,7 @@ def main() -> int:
                         help="how long the background preparation and first rest may take")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args()
-    desktop = {"voices", "photo"} & set(args.only)
+    desktop = {"voices", "photo", "reminders", "progress"} & set(args.only)
     for reason in (missing_requirements(), xdesk.missing_requirements()) if desktop else ():
         if reason:
             print(f"cannot run: {reason}", file=sys.stderr)
@@ -883,6 +1027,8 @@ def main() -> int:
     refs: dict[str, Any] = {}
     photo: dict[str, Any] | None = None
     memo: dict[str, Any] | None = None
+    progress: dict[str, Any] | None = None
+    reminders: dict[str, Any] | None = None
     if "memo" in args.only:  # no desktop needed: a command in a terminal
         print("memo: making a 3-minute mp3 and importing it ...", file=sys.stderr, flush=True)
         memo = measure_memo(args, work)
@@ -903,6 +1049,13 @@ def main() -> int:
                 results, refs = measure_voices(voices, args, x, rec, env, address, work)
             if "photo" in args.only:
                 photo = measure_photo(args, x, env, work)
+            if "progress" in args.only:
+                print("progress: 2,000 sessions, opening the page ...", file=sys.stderr,
+                      flush=True)
+                progress = measure_progress(args, env)
+            if "reminders" in args.only:
+                print("reminders: idle CPU in the tray ...", file=sys.stderr, flush=True)
+                reminders = measure_reminders(args, x, env, work)
         finally:
             if rec is not None:
                 rec.stop()
@@ -921,9 +1074,15 @@ def main() -> int:
         report_photo(photo, args)
     if memo is not None:
         report_memo(memo, args)
+    if progress is not None:
+        report_progress(progress, args)
+    if reminders is not None:
+        report_reminders(reminders, args)
     if args.json is not None:
         args.json.write_text(json.dumps({"voices": results, "references": refs, "photo": photo,
-                                         "memo": memo, "load": [load, after]}, indent=1))
+                                         "memo": memo, "progress": progress,
+                                         "reminders": reminders, "load": [load, after]},
+                                        indent=1))
     return 1 if photo is not None and not photo["shown"] else 0
 
 

@@ -41,11 +41,12 @@ RUNTIME_PKGS=(
 )
 # What only the test suite needs: a virtual display with a tray host, tools to drive and
 # photograph it, a real sound server with tools to record and measure what it plays, the
-# launcher-entry validator and a private session bus for the MPRIS tests (CI skips nothing).
+# launcher-entry validator and a private session bus for the MPRIS tests (CI skips nothing), and
+# a real notification server (dunst) with GLib's gdbus for the reminder tests.
 TEST_PKGS=(
     xvfb xdotool x11-utils trayer imagemagick
     pulseaudio pulseaudio-utils sox mpv
-    desktop-file-utils dbus dbus-bin
+    desktop-file-utils dbus dbus-bin dunst libglib2.0-bin
 )
 
 XVFB_PID=""

@@ -104,6 +104,14 @@ def themed(qapp: QApplication) -> Iterator[Callable[..., None]]:
     qapp.setFont(font)
 
 
+def without_checkins(settings: Settings) -> Settings:
+    """Settings that ask no check-in question, for tests about something else (a practice
+    started from the window then plays at once, and nothing asks when it ends)."""
+    settings.update({"checkin.before": False, "checkin.after": False})
+    settings.save()  # as if chosen in Settings: nothing is left unsaved for a test to find
+    return settings
+
+
 def layout_problems(root: QWidget) -> list[str]:
     """Visible text that does not fit its widget: a label or button narrower or shorter than its
     text needs (wrapped labels: shorter than their height for their width), or a window smaller

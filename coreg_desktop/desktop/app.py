@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from coreg_desktop.audio.output import Output
     from coreg_desktop.core import Core
     from coreg_desktop.desktop.mpris import Mpris
+    from coreg_desktop.desktop.reminders import Reminders
     from coreg_desktop.desktop.single_instance import InstanceServer
     from coreg_desktop.desktop.tray import Tray
     from coreg_desktop.settings import Settings
@@ -129,6 +130,7 @@ class Coreg:
         tray: Tray,
         mpris: Mpris | None,
         server: InstanceServer | None,
+        reminders: Reminders | None = None,
     ) -> None:
         self.qapp = qapp
         self.core = core
@@ -140,6 +142,7 @@ class Coreg:
         self.tray = tray
         self.mpris = mpris
         self.server = server
+        self.reminders = reminders
         self.tray_shown = False
         self._quitting = False
         self._opener: threading.Thread | None = None
@@ -324,6 +327,8 @@ class Coreg:
             self.server.close()
         if self.mpris is not None:
             self.mpris.close()
+        if self.reminders is not None:
+            self.reminders.close()
         self.tray.hide()
         self.compact.hide()
         self.main_window.hide()
@@ -414,6 +419,7 @@ def compose(
     """
     from coreg_desktop.core import Core
     from coreg_desktop.desktop.mpris import Mpris
+    from coreg_desktop.desktop.reminders import Reminders
     from coreg_desktop.desktop.tray import Tray
     from coreg_desktop.settings import Settings
     from coreg_desktop.ui.bridge import PlayerBridge
@@ -431,7 +437,8 @@ def compose(
     compact = CompactWindow(bridge, settings)
     tray = Tray(bridge, settings, main_window, compact)
     mpris = Mpris(bridge, bus, on_raise=tray.open_main, on_play_idle=tray.quick_reset)
-    app = Coreg(qapp, core, bridge, main_window, compact, tray, mpris, server)
+    reminders = Reminders(settings, bridge, tray.quick_reset, tray.show_reminder, bus)
+    app = Coreg(qapp, core, bridge, main_window, compact, tray, mpris, server, reminders)
     mpris.on_quit = app.quit
     return app
 

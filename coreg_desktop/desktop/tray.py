@@ -84,6 +84,8 @@ class Tray(QObject):
         self.icon = QSystemTrayIcon(app_icon(), self)
         self.icon.setToolTip(IDLE_TOOLTIP)
         self.icon.activated.connect(self._activated)
+        self.icon.messageClicked.connect(self._message_clicked)
+        self._reminding = False  # the message showing is a gentle reminder
 
         self.menu = QMenu()
         self.menu.setAccessibleName("Coreg menu")
@@ -222,8 +224,23 @@ class Tray(QObject):
         """A passing notice from the tray; False when there is no tray to say it from."""
         if not self.icon.isVisible() or not QSystemTrayIcon.supportsMessages():
             return False
+        self._reminding = False
         self.icon.showMessage("Coreg", text, app_icon(), MESSAGE_MS)
         return True
+
+    def show_reminder(self, title: str, text: str) -> bool:
+        """A gentle reminder as the tray's message (no notification server): a click on it
+        starts the quick reset. False when there is no tray to say it from."""
+        if not self.icon.isVisible() or not QSystemTrayIcon.supportsMessages():
+            return False
+        self._reminding = True
+        self.icon.showMessage(title, text, app_icon(), MESSAGE_MS)
+        return True
+
+    def _message_clicked(self) -> None:
+        if self._reminding:
+            self._reminding = False
+            self.quick_reset()
 
     def explain_missing_tray(self) -> bool:
         """Without a tray, explain once (ever) where the quick reset went.

@@ -18,6 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from coreg_desktop.audio.mixer import Transport
+from coreg_desktop.checkin import CheckIn
 from coreg_desktop.core import PREVIEW_LINE, Core, UnknownPractice
 from coreg_desktop.events import Ended, EndReason, Event, PhaseChanged, PlayState, PlayStateChanged
 from coreg_desktop.practice.loader import Library
@@ -65,6 +66,7 @@ class PlayerBridge(QObject):
         self.settings = core.settings
         self._practice: Practice | None = None
         self._session = 0  # the number of the session the views show
+        self._checkin: CheckIn | None = None  # what was answered before it, if anything
         self._transport = Transport.IDLE
         self._caption = ""
         self._event.connect(self._on_event)
@@ -79,17 +81,20 @@ class PlayerBridge(QObject):
 
     # ------------------------------------------------------------------ commands
 
-    def play(self, practice_id: str, person: str | None = None) -> bool:
+    def play(
+        self, practice_id: str, person: str | None = None, checkin: CheckIn | None = None
+    ) -> bool:
         """Start a practice by id, with `person` as its safe person for this session (None: the
-        default); False (and a notice) if there is no such practice, or no such person any more
-        (removed in a terminal, say): then nothing plays."""
+        default) and `checkin` what the listener answered before it (recorded with it); False
+        (and a notice) if there is no such practice, or no such person any more (removed in a
+        terminal, say): then nothing plays."""
         try:
             practice = self.core.practice(practice_id)
         except UnknownPractice:
             self.noticeRaised.emit(f'There is no practice called "{practice_id}".')
             return False
         try:
-            session = self.core.play(practice, person=person)
+            session = self.core.play(practice, person=person, checkin=checkin)
         except SafePersonError:
             self.noticeRaised.emit(f"{person} is no longer one of your safe people; "
                                    "Settings has who is.")
@@ -97,6 +102,7 @@ class PlayerBridge(QObject):
         # The views follow at once; the session's own events for it then change nothing.
         self._practice = practice
         self._session = session.number
+        self._checkin = checkin
         self._set_caption("")
         self._set_transport(Transport.PLAYING)
         self.practiceStarted.emit(practice.id)
@@ -128,6 +134,31 @@ class PlayerBridge(QObject):
             self.stopped.emit(self._practice.id)
         self._session = -1
         self.core.play_memo(person, memo_file)
+
+    # ------------------------------------------------------------------ check-ins
+
+    @property
+    def session_number(self) -> int:
+        """The session the views show (-1 after a preview or a memo, which are not practices)."""
+        return self._session
+
+    @property
+    def before(self) -> int | None:
+        """The before answer given for the session the views show."""
+        return self._checkin.before if self._checkin is not None else None
+
+    @property
+    def keeps_history(self) -> bool:
+        """Whether answers can be kept (a history that could not be opened keeps nothing)."""
+        return self.core.history is not None
+
+    def record_after(self, session: int, after: int | None) -> None:
+        """Keep the after answer with `session`'s row in the history."""
+        self.core.record_after(session, after)
+
+    def record_before(self, session: int, before: int | None, state: str | None) -> None:
+        """Keep a before answer given late (the tray's quick reset asks only afterwards)."""
+        self.core.record_before(session, before, state)
 
     def toggle(self) -> None:
         self.player.toggle()

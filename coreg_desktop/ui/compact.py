@@ -22,10 +22,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
+from coreg_desktop.events import EndReason
 from coreg_desktop.practice.timeline import format_clock
 from coreg_desktop.settings import Settings
 from coreg_desktop.ui import theme
 from coreg_desktop.ui.bridge import PlayerBridge, follow_settings
+from coreg_desktop.ui.checkin_view import AFTER, CheckInPanel, result_text
 from coreg_desktop.ui.orb import OrbWidget
 from coreg_desktop.ui.player_view import (
     FINISHED_CAPTION,
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 HIDE_AFTER_FINISH_MS = 5000
 #: After the user stops it, it only waits for the fade-out.
 HIDE_AFTER_STOP_MS = 1500
+#: After the after check-in is answered, the change stays this long (Done hides it sooner).
+HIDE_AFTER_RESULT_MS = 8000
 #: Distance from the tray icon and from the screen edges, in pixels.
 MARGIN = 8
 #: Size in multiples of the font's line height (about 300 x 360 at a 10 pt font).
@@ -100,6 +104,15 @@ class CompactWindow(QWidget):
         self.open_button.setCursor(Qt.CursorShape.PointingHandCursor)
         theme.set_role(self.open_button, "link")
         self.open_button.clicked.connect(self._open_main)
+        # The quick reset asks nothing first; when it ends, the after question takes the orb's
+        # place here (unless turned off), and the window then goes as before.
+        self.checkin_panel = CheckInPanel(self, compact=True)
+        self.checkin_panel.hide()
+        self.checkin_panel.answered.connect(self._checkin_answered)
+        self.checkin_panel.skipped.connect(self._checkin_done)
+        self.checkin_panel.closed.connect(self._checkin_done)
+        self._after_session: int | None = None
+        self._after_before: int | None = None
 
         em = self.fontMetrics().height()
         top = QHBoxLayout()
@@ -116,6 +129,7 @@ class CompactWindow(QWidget):
         layout.setSpacing(round(em * 0.35))
         layout.addLayout(top)
         layout.addWidget(self.orb, 1)
+        layout.addWidget(self.checkin_panel, 1)
         layout.addWidget(self.caption)
         layout.addWidget(self.transport)
         layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -130,6 +144,7 @@ class CompactWindow(QWidget):
 
         bridge.practiceStarted.connect(self._practice_started)
         bridge.captionChanged.connect(self.caption.show_caption)
+        bridge.ended.connect(self._ended)
         bridge.finished.connect(self._finished)
         bridge.stopped.connect(self._stopped)
         self.orb.ticked.connect(self._refresh_time)
@@ -178,13 +193,51 @@ class CompactWindow(QWidget):
 
     def apply_settings(self) -> None:
         """Re-read the options this window shows (called whenever the settings change)."""
-        self.caption.setVisible(self._settings.flag("captions"))
+        self.caption.setVisible(self._settings.flag("captions") and not self.asking)
         self.orb.reduced_motion = self._settings.flag("reduced_motion")
 
     # ------------------------------------------------------------------ reactions
 
+    @property
+    def asking(self) -> bool:
+        return self.checkin_panel.isVisibleTo(self)
+
+    def _show_question(self, on: bool) -> None:
+        self.checkin_panel.setVisible(on)
+        for widget in (self.orb, self.transport):
+            widget.setVisible(not on)
+        self.caption.setVisible(not on and self._settings.flag("captions"))
+
+    def _ended(self, _practice_id: str, _heard: float, reason: str) -> None:
+        """Ask the after question here when this window is where the practice ended."""
+        session = self._bridge.session_number
+        if (reason == EndReason.FAILED.value or not self._settings.flag("checkin.after")
+                or not self.isVisible() or session < 0):
+            return
+        self._after_session, self._after_before = session, self._bridge.before
+        self.checkin_panel.ask(AFTER)
+        self._show_question(True)
+        self.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _checkin_answered(self, value: int, _state: object) -> None:
+        if self._after_session is None:
+            return
+        try:
+            self._bridge.record_after(self._after_session, value)
+        except ValueError as exc:
+            log.warning("after check-in not kept: %s", exc)
+        self.checkin_panel.show_result(result_text(self._after_before, value))
+        self._hide_timer.start(HIDE_AFTER_RESULT_MS)
+
+    def _checkin_done(self) -> None:
+        self._after_session = None
+        self._hide_timer.start(0)
+
     def _practice_started(self, *_: object) -> None:
         self._hide_timer.stop()
+        self._after_session = None
+        if hasattr(self, "checkin_panel") and self.asking:
+            self._show_question(False)
         practice = self._bridge.practice
         self.title.setText(practice.title if practice is not None else "Coreg")
         self.caption.setText("")
@@ -193,15 +246,20 @@ class CompactWindow(QWidget):
     def _finished(self, *_: object) -> None:
         self.caption.setText(FINISHED_CAPTION)
         self._refresh_time(force=True)
-        self._hide_timer.start(HIDE_AFTER_FINISH_MS)
+        if not self.asking:  # the question stays until it is answered or skipped
+            self._hide_timer.start(HIDE_AFTER_FINISH_MS)
 
     def _stopped(self, *_: object) -> None:
         self._refresh_time(force=True)
-        self._hide_timer.start(HIDE_AFTER_STOP_MS)
+        if not self.asking:
+            self._hide_timer.start(HIDE_AFTER_STOP_MS)
 
     def _hide_if_idle(self) -> None:
         if not self._bridge.active:
             self.hide()
+            if self.asking:
+                self._show_question(False)
+                self._after_session = None
 
     def _open_main(self) -> None:
         self.hide()
@@ -220,6 +278,8 @@ class CompactWindow(QWidget):
     # ------------------------------------------------------------------ window behaviour
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.asking and self.checkin_panel.handle_key(event):
+            return
         if event.key() == Qt.Key.Key_Escape:
             if self._bridge.active:
                 self._bridge.stop()

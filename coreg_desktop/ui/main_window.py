@@ -10,7 +10,9 @@ deliberate act (Ctrl+Q or the tray's Quit), which the app handles through `quitR
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -35,10 +37,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from coreg_desktop.checkin import CheckIn, suggest
 from coreg_desktop.constants import QUICK_RESET_ID
+from coreg_desktop.events import EndReason
 from coreg_desktop.settings import Settings
 from coreg_desktop.tts import VoiceInfo
 from coreg_desktop.ui.bridge import PlayerBridge, follow_settings
+from coreg_desktop.ui.checkin_view import AFTER, BEFORE, CheckInPanel, result_text
 from coreg_desktop.ui.crisis import CRISIS_TITLE, CrisisDialog, show_crisis_note
 from coreg_desktop.ui.library_view import LibraryView
 from coreg_desktop.ui.player_view import PlayerView
@@ -46,10 +51,16 @@ from coreg_desktop.ui.settings_dialog import SettingsDialog
 from coreg_desktop.ui.theme import set_role
 from coreg_desktop.ui.voice_card import VoiceChoiceCard
 
+if TYPE_CHECKING:
+    from coreg_desktop.ui.progress_view import ProgressView
+
 log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "Coreg"
 DEFAULT_SIZE = (860, 600)
+#: The Progress page's charts (pyqtgraph, ~0.25 s to import) are imported on a worker thread
+#: this long after the window first shows, so opening the page later does not wait for them.
+PRELOAD_CHARTS_MS = 1500
 #: The practice Space starts when nothing is chosen yet: the one made for a hard moment.
 FALLBACK_PRACTICE = QUICK_RESET_ID
 
@@ -63,6 +74,7 @@ SHORTCUTS_TEXT = (
     "Space: play or pause (or start the chosen practice)\n"
     "In Breathe with Me: Space, Enter or a click on the orb taps a breath in\n"
     "Esc: stop; press again to go back to the library\n"
+    "In a check-in: 0 to 9 answer (End is 10), Esc skips\n"
     "Up and Down: move between practices; Enter plays one\n"
     "Ctrl+,: settings\n"
     "Ctrl+W: close the window; Coreg keeps running\n"
@@ -81,6 +93,8 @@ class MainWindow(QMainWindow):
     #: Closing minimised the window because there is no tray. The app explains that once ever
     #: (with NO_TRAY_NOTICE in `show_notice`), so the window itself stays quiet about it.
     minimizedWithoutTray = Signal()
+    #: The charts' module finished loading on its worker thread (carried to the GUI thread).
+    _chartsLoaded = Signal()
 
     def __init__(
         self, bridge: PlayerBridge, settings: Settings, parent: QWidget | None = None
@@ -95,7 +109,15 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.voice_card: VoiceChoiceCard | None = None
         self.crisis_dialog: CrisisDialog | None = None
+        self.progress_view: ProgressView | None = None
         self._quitting = False
+        #: A practice chosen in the library, waiting for its before check-in.
+        self._pending: tuple[str, str | None] | None = None
+        #: The session whose after check-in is showing, and what was said before it.
+        self._after: tuple[int, int | None] | None = None
+        self._last_checkin: CheckIn | None = None
+        self._charts_preloaded = False
+        self._chartsLoaded.connect(self._build_progress_view)
 
         self.setWindowTitle(WINDOW_TITLE)
         self.setAccessibleName(WINDOW_TITLE)
@@ -112,8 +134,10 @@ class MainWindow(QMainWindow):
         self.stack.setAccessibleName("Coreg views")
         self.library_view = LibraryView(bridge.library, self.stack)
         self.player_view = PlayerView(bridge, settings, self.stack)
+        self.checkin_panel = CheckInPanel(self.stack)
         self.stack.addWidget(self.library_view)
         self.stack.addWidget(self.player_view)
+        self.stack.addWidget(self.checkin_panel)
         outer.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
@@ -128,7 +152,12 @@ class MainWindow(QMainWindow):
         self._people_timer.timeout.connect(self._refresh_people_if_stale)
         follow_settings(self, settings, self._settings_changed)
         self.player_view.backRequested.connect(self.show_library)
+        self.player_view.suggestionChosen.connect(self._suggestion_chosen)
+        self.checkin_panel.answered.connect(self._checkin_answered)
+        self.checkin_panel.skipped.connect(self._checkin_skipped)
+        self.checkin_panel.closed.connect(self._after_closed)
         bridge.practiceStarted.connect(self._practice_started)
+        bridge.ended.connect(self._practice_ended)
         bridge.noticeRaised.connect(self.show_notice)
 
         self._shortcuts: dict[str, QShortcut] = {}
@@ -167,6 +196,15 @@ class MainWindow(QMainWindow):
         row.addWidget(self.wordmark)
         row.addStretch(1)
 
+        self.progress_button = QPushButton("Progress", header)
+        set_role(self.progress_button, "ghost")
+        self.progress_button.setAccessibleName("Progress")
+        self.progress_button.setToolTip("What you practised, and how you felt before and after")
+        self.progress_button.setAutoDefault(False)
+        self.progress_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.progress_button.clicked.connect(self.show_progress)
+        row.addWidget(self.progress_button)
+
         self.settings_button = QPushButton("Settings", header)
         set_role(self.settings_button, "ghost")
         self.settings_button.setAccessibleName("Settings")
@@ -197,6 +235,7 @@ class MainWindow(QMainWindow):
         self.help_button.setMenu(menu)
         self.help_menu = menu
         row.addWidget(self.help_button)
+        QWidget.setTabOrder(self.progress_button, self.settings_button)
         QWidget.setTabOrder(self.settings_button, self.help_button)
         self.header = header
         return header
@@ -256,8 +295,132 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
+    def _build_progress_view(self) -> ProgressView:
+        """Build the Progress page (hidden): soon after the window first shows, once its charts
+        are loaded, so the first click on Progress only reads the history and draws."""
+        if self.progress_view is None:
+            from coreg_desktop.ui.progress_view import ProgressView
+
+            core = self.bridge.core
+            view = ProgressView(lambda: core.history, self.settings, self.stack)
+            view.backRequested.connect(self.show_library)
+            view.deleted.connect(lambda: self.show_notice("Your practice history was deleted."))
+            self.stack.addWidget(view)
+            self.progress_view = view
+        return self.progress_view
+
+    def show_progress(self) -> ProgressView:
+        """The Progress page, read afresh each time it is opened."""
+        self._build_progress_view()
+        assert self.progress_view is not None
+        self.progress_view.refresh()
+        self.stack.setCurrentWidget(self.progress_view)
+        if self.isVisible():
+            self.progress_view.back_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        return self.progress_view
+
     def _practice_started(self, _practice_id: str) -> None:
+        self._pending = None  # the tray or a second launch started something meanwhile
+        self._after = None
         self.show_player()
+
+    # ------------------------------------------------------------------ check-ins
+
+    def _ask_before(self, practice_id: str, person: str | None) -> bool:
+        """Show the before question for a practice chosen here; False when it is not asked."""
+        practice = self.bridge.library.get(practice_id)
+        if practice is None or not self.settings.flag("checkin.before"):
+            return False
+        self._pending = (practice_id, person)
+        self._after = None
+        self.checkin_panel.ask(BEFORE, f"Before {practice.title}")
+        self.stack.setCurrentWidget(self.checkin_panel)
+        if self.isVisible():
+            self.checkin_panel.focus_scale()
+        return True
+
+    def _checkin_answered(self, value: int, state: object) -> None:
+        if self._pending is not None:
+            practice_id, person = self._pending
+            self._pending = None
+            word = state if isinstance(state, str) else None
+            self._start(practice_id, person, CheckIn(value, word))
+            return
+        if self._after is not None:
+            session, before = self._after
+            try:
+                self.bridge.record_after(session, value)
+            except ValueError as exc:  # out of range: the panel cannot give one, but be safe
+                log.warning("after check-in not kept: %s", exc)
+            self.checkin_panel.show_result(result_text(before, value))
+
+    def _checkin_skipped(self) -> None:
+        if self._pending is not None:
+            practice_id, person = self._pending
+            self._pending = None
+            self._start(practice_id, person, None)
+            return
+        self._after_closed()
+
+    def _after_closed(self) -> None:
+        self._after = None
+        self.show_library()
+
+    def _practice_ended(self, _practice_id: str, _heard: float, reason: str) -> None:
+        """Ask the after question where the practice was seen ending, if it is asked at all."""
+        if reason == EndReason.FAILED.value or not self.settings.flag("checkin.after"):
+            return
+        if self.stack.currentWidget() is not self.player_view:
+            return
+        if not self.isVisible() or self.isMinimized():
+            return  # the compact window asks instead, or nobody is looking
+        session = self.bridge.session_number
+        if session < 0:
+            return
+        practice = self.bridge.practice
+        title = practice.title if practice is not None else "The practice"
+        done = reason == EndReason.COMPLETED.value
+        self._after = (session, self.bridge.before)
+        self.player_view.show_suggestion(None)
+        self.checkin_panel.ask(AFTER, f"{title} has ended." if done else f"{title} stopped.")
+        self.stack.setCurrentWidget(self.checkin_panel)
+        self.checkin_panel.focus_scale()
+
+    def _start(self, practice_id: str, person: str | None, checkin: CheckIn | None) -> None:
+        self._last_checkin = checkin
+        if not self.bridge.play(practice_id, person, checkin):
+            self.show_library()
+            return
+        found = None
+        if checkin is not None:
+            available = [p.id for p in self.bridge.library.all]
+            found = suggest(checkin.before, checkin.state, available)
+        other = self.bridge.library.get(found.practice_id) if found is not None else None
+        if found is not None and other is not None and other.id != practice_id:
+            self.player_view.show_suggestion(f"{other.title} may suit this moment. {found.why}",
+                                             other.id, other.title)
+        else:
+            self.player_view.show_suggestion(None)
+
+    def _suggestion_chosen(self, practice_id: str) -> None:
+        """Switch to the suggested practice, keeping the answer already given."""
+        self._start(practice_id, None, self._last_checkin)
+        self.player_view.show_suggestion(None)
+
+    def _preload_charts(self) -> None:
+        if self._charts_preloaded:
+            return
+        self._charts_preloaded = True
+
+        def load() -> None:
+            try:
+                import pyqtgraph  # noqa: F401
+            except Exception:  # the page will say so when opened; nothing to do here
+                log.exception("Could not load the charts")
+                return
+            self._chartsLoaded.emit()  # queued: the page is built on the GUI thread
+
+        threading.Thread(target=load, name="coreg-preload-charts", daemon=True).start()
 
     # ------------------------------------------------------------------ safe people on cards
 
@@ -285,17 +448,23 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.refresh_people_soon()
+        if not self._charts_preloaded:
+            QTimer.singleShot(PRELOAD_CHARTS_MS, self, self._preload_charts)
 
     # ------------------------------------------------------------------ playback
 
     def play(self, practice_id: str, person: str | None = None) -> None:
-        """Play a practice; `person` is its safe person for this session (a name on its card)."""
+        """Play a practice chosen here; `person` is its safe person for this session (a name on
+        its card). The before check-in comes first, unless it is turned off."""
         log.info("playing %s from the window", practice_id)
-        self.bridge.play(practice_id, person)
+        if not self._ask_before(practice_id, person):
+            self._start(practice_id, person, None)
 
     def play_pause(self) -> None:
         """Space: pause or resume; with nothing loaded, start the practice the person chose.
         While Breathe with Me plays, Space is a tap instead (the pause button still pauses)."""
+        if self.stack.currentWidget() is self.checkin_panel:
+            return  # a question is open: Space neither answers nor starts anything
         if self.bridge.takes_taps and self.stack.currentWidget() is self.player_view:
             self.player_view.tap()
             return
@@ -315,8 +484,13 @@ class MainWindow(QMainWindow):
             self.play(chosen)
 
     def stop_or_back(self) -> None:
-        """Esc: stop what plays; with nothing playing, go back to the library."""
-        if self.bridge.active:
+        """Esc: stop what plays; with nothing playing, go back to the library. In a check-in,
+        Esc skips it (the panel normally takes the key itself)."""
+        if self.stack.currentWidget() is self.checkin_panel:
+            self.checkin_panel.skip()
+        elif self.progress_view is not None and self.stack.currentWidget() is self.progress_view:
+            self.show_library()
+        elif self.bridge.active:
             self.bridge.stop()
         elif self.stack.currentWidget() is self.player_view:
             self.show_library()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
+    QPushButton,
     QSizePolicy,
     QSlider,
     QToolButton,
@@ -255,12 +256,15 @@ class PlayerView(QWidget):
     """The orb with its caption, progress, transport, volumes and ambience for one practice."""
 
     backRequested = Signal()
+    #: The listener took the suggestion made from their before answer (a practice id).
+    suggestionChosen = Signal(str)
 
     def __init__(
         self, bridge: PlayerBridge, settings: Settings, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self._bridge = bridge
+        self._suggested: str | None = None
         self._settings = settings
         self._ambience_unsynced = True
         self._progress_at = -1.0
@@ -281,6 +285,27 @@ class PlayerView(QWidget):
         self.title.setWordWrap(True)
         self.title.setAccessibleName("Practice")
         theme.set_role(self.title, "title")
+
+        # A quiet line under the title, from the before answer: it only suggests, and the
+        # practice chosen goes on playing unless the link is taken.
+        self.suggestion = QWidget(self)
+        self.suggestion.setAccessibleName("A suggestion")
+        suggestion_row = QVBoxLayout(self.suggestion)
+        suggestion_row.setContentsMargins(0, 0, 0, 0)
+        suggestion_row.setSpacing(0)
+        self.suggestion_label = QLabel(self.suggestion)
+        self.suggestion_label.setWordWrap(True)
+        self.suggestion_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        theme.set_role(self.suggestion_label, "small")
+        self.suggestion_button = QPushButton(self.suggestion)
+        theme.set_role(self.suggestion_button, "link")
+        self.suggestion_button.setAutoDefault(False)
+        self.suggestion_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.suggestion_button.setAccessibleName("Switch to the suggested practice")
+        self.suggestion_button.clicked.connect(self._take_suggestion)
+        suggestion_row.addWidget(self.suggestion_label)
+        suggestion_row.addWidget(self.suggestion_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.suggestion.hide()
 
         self.orb = OrbWidget(bridge, self)
         self.orb.reduced_motion = settings.flag("reduced_motion")
@@ -372,6 +397,7 @@ class PlayerView(QWidget):
         column = QVBoxLayout()
         column.setSpacing(round(em * 0.5))
         column.addWidget(self.title)
+        column.addWidget(self.suggestion)
         column.addWidget(self.orb, 1)
         column.addWidget(self.tap_hint)
         column.addWidget(self.caption)
@@ -415,6 +441,22 @@ class PlayerView(QWidget):
         self._practice_started()
 
     # ------------------------------------------------------------------ public
+
+    def show_suggestion(
+        self, text: str | None, practice_id: str | None = None, title: str = ""
+    ) -> None:
+        """One line suggesting another practice (None hides it)."""
+        self._suggested = practice_id if text else None
+        self.suggestion.setVisible(bool(text))
+        self.suggestion_label.setText(text or "")
+        self.suggestion_label.setAccessibleName(text or "")
+        label = f"Switch to {title}" if title else "Switch"
+        self.suggestion_button.setText(label)
+        self.suggestion_button.setAccessibleName(label)
+
+    def _take_suggestion(self) -> None:
+        if self._suggested is not None:
+            self.suggestionChosen.emit(self._suggested)
 
     def set_captions_visible(self, visible: bool) -> None:
         self.caption.setVisible(visible)

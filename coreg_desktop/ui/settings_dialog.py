@@ -43,7 +43,13 @@ from coreg_desktop.settings import (
     SPEAK_TO_YOU,
     TRAY_OPENS_WINDOW,
     TRAY_QUICK_RESET,
+    WEEKDAYS,
+    SettingError,
     Settings,
+    parse,
+)
+from coreg_desktop.settings import (
+    option as option_of,
 )
 from coreg_desktop.tts import DEFAULT_VOICE_ID, VoiceInfo
 from coreg_desktop.ui.safe_people_panel import SafePeoplePanel
@@ -77,6 +83,19 @@ SAFE_PERSON_HELP = (
 REDUCED_MOTION_HELP = "The orb glows brighter and softer instead of growing and shrinking."
 TRAY_CLICK_HELP = "Otherwise one click on the tray icon starts a quick reset straight away."
 LOGIN_HELP = "Coreg waits quietly in the tray, ready when you need it."
+CHECKIN_BEFORE_HELP = (
+    "One quick question, 0 to 10, before a practice you start in the window. One key answers "
+    "it and Esc skips it; the tray's quick reset never waits for it."
+)
+CHECKIN_AFTER_HELP = "The same question when a practice ends, so you can see what helps you."
+STREAKS_HELP = "Off by default: some people find counting days stressful."
+REMINDERS_HELP = (
+    "A quiet notification with a quick reset one click away. It waits while a practice plays, "
+    "and never counts the days you did not practise."
+)
+TIMES_HELP = "24-hour times, separated by commas, for example 08:30, 19:00."
+DAY_NAMES = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri",
+             "sat": "Sat", "sun": "Sun"}
 
 #: Values for the ambience picker: "" follows each practice, "none" is silence.
 AMBIENCE_CHOICES: tuple[tuple[str, str], ...] = (
@@ -291,6 +310,55 @@ class SettingsDialog(QDialog):
         self.start_at_login_check = self._check(
             tray, "Start Coreg when I log in", settings.flag("start_at_login"), LOGIN_HELP
         )
+
+        # -- check-ins and progress
+        checkins = self._section(col, "Check-ins and progress")
+        self.checkin_before_check = self._check(
+            checkins, "Ask how I feel before a practice", settings.flag("checkin.before"),
+            CHECKIN_BEFORE_HELP,
+        )
+        self.checkin_after_check = self._check(
+            checkins, "Ask again when it ends", settings.flag("checkin.after"),
+            CHECKIN_AFTER_HELP,
+        )
+        self.streaks_check = self._check(
+            checkins, "Show days in a row on the Progress page",
+            settings.flag("progress.streaks"), STREAKS_HELP,
+        )
+
+        # -- reminders
+        reminders = self._section(col, "Gentle reminders")
+        self.reminders_check = self._check(
+            reminders, "Remind me to take a moment", settings.flag("reminders.enabled"),
+            REMINDERS_HELP,
+        )
+        self.times_edit = QLineEdit(", ".join(settings["reminders.times"]))
+        self.times_edit.setAccessibleName("Reminder times")
+        self.times_edit.setPlaceholderText("19:00")
+        self._field(reminders, "At", self.times_edit, TIMES_HELP)
+        self.times_problem_label = QLabel()
+        self.times_problem_label.setWordWrap(True)
+        self.times_problem_label.setVisible(False)
+        reminders.addWidget(self.times_problem_label)
+        self.day_checks: dict[str, QPushButton] = {}
+        days_row = QWidget()
+        days_row.setAccessibleName("Reminder days")
+        day_layout = QHBoxLayout(days_row)
+        day_layout.setContentsMargins(0, 0, 0, 0)
+        day_layout.setSpacing(round(m * 0.3))
+        chosen_days = set(settings["reminders.days"])
+        for day in WEEKDAYS:
+            chip = QPushButton(DAY_NAMES[day], days_row)
+            set_role(chip, "chip")
+            chip.setCheckable(True)
+            chip.setChecked(day in chosen_days)
+            chip.setAutoDefault(False)
+            chip.setAccessibleName(f"Remind me on {DAY_NAMES[day]}")
+            day_layout.addWidget(chip)
+            self.day_checks[day] = chip
+        day_layout.addStretch(1)
+        self._field(reminders, "On", days_row)
+        self.times_edit.textChanged.connect(self._times_changed)
         col.addStretch(1)
 
         self.buttons = QDialogButtonBox(
@@ -331,6 +399,12 @@ class SettingsDialog(QDialog):
             self.reduced_motion_check,
             self.tray_click_check,
             self.start_at_login_check,
+            self.checkin_before_check,
+            self.checkin_after_check,
+            self.streaks_check,
+            self.reminders_check,
+            self.times_edit,
+            *self.day_checks.values(),
             self.cancel_button,
             self.save_button,
         ]
@@ -361,6 +435,28 @@ class SettingsDialog(QDialog):
                 name_spoken=self.name_spoken_edit.text(),
             )
 
+    def times_problem(self) -> str | None:
+        """One sentence about the reminder times as typed, or None when they can be saved."""
+        try:
+            self._times()
+        except SettingError:
+            return ("Reminder times need to look like 08:30 or 19:00 (24-hour), separated by "
+                    "commas.")
+        return None
+
+    def _times(self) -> list[str]:
+        """The typed times as the setting stores them; SettingError for a wrong one."""
+        times = parse(option_of("reminders.times"), self.times_edit.text())
+        assert isinstance(times, list)
+        return times
+
+    def _times_changed(self) -> None:
+        problem = self.times_problem()
+        self.times_problem_label.setText(problem or "")
+        self.times_problem_label.setAccessibleName(problem or "")
+        self.times_problem_label.setVisible(problem is not None)
+        self._names_changed()  # Save waits for both
+
     def name_problem(self, fields: int = 3) -> str | None:
         """One sentence about the first name field (of the first `fields`) that cannot be
         saved as it is, or None."""
@@ -375,7 +471,7 @@ class SettingsDialog(QDialog):
         self.name_problem_label.setText(problem or "")
         self.name_problem_label.setAccessibleName(problem or "")
         self.name_problem_label.setVisible(problem is not None)
-        self.save_button.setEnabled(problem is None)
+        self.save_button.setEnabled(problem is None and self.times_problem() is None)
         name = names.clean(self.name_edit.text())
         self.name_preview_button.setEnabled(  # a safe person's typo does not stop it
             self._bridge is not None and bool(name) and self.name_problem(fields=2) is None
@@ -585,6 +681,13 @@ class SettingsDialog(QDialog):
             "reduced_motion": self.reduced_motion_check.isChecked(),
             "tray.click": self.tray_click_check.isChecked(),
             "start_at_login": self.start_at_login_check.isChecked(),
+            "checkin.before": self.checkin_before_check.isChecked(),
+            "checkin.after": self.checkin_after_check.isChecked(),
+            "progress.streaks": self.streaks_check.isChecked(),
+            "reminders.enabled": self.reminders_check.isChecked(),
+            "reminders.times": self._times() if self.times_problem() is None
+            else self.times_edit.text(),
+            "reminders.days": [d for d, chip in self.day_checks.items() if chip.isChecked()],
         }
 
     def _value_for(self, key: str, shown: Any) -> Any:
@@ -617,6 +720,9 @@ class SettingsDialog(QDialog):
         if self.name_problem() is not None:
             self.name_problem_label.setVisible(True)
             return  # the line under the fields says what to change; nothing is lost
+        if self.times_problem() is not None:
+            self.times_problem_label.setVisible(True)
+            return
         changes = self.pending_changes()
         before = self.settings.snapshot()
         try:

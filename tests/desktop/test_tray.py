@@ -29,6 +29,8 @@ from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.compact import CompactWindow
 from coreg_desktop.ui.main_window import NO_TRAY_NOTICE, MainWindow
 
+from ..qtkit import without_checkins
+
 Trigger = QSystemTrayIcon.ActivationReason.Trigger
 
 
@@ -40,7 +42,7 @@ def flags(tmp_path: Path) -> OnceFlags:
 @pytest.fixture
 def windows(qtbot: QtBot, bridge: PlayerBridge,
             settings: Settings) -> Iterator[tuple[MainWindow, CompactWindow]]:
-    main = MainWindow(bridge, settings)
+    main = MainWindow(bridge, without_checkins(settings))
     compact = CompactWindow(bridge, settings)
     qtbot.addWidget(main)
     qtbot.addWidget(compact)

@@ -18,6 +18,8 @@ from coreg_desktop.ui import compact as compact_module
 from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.compact import MARGIN, CompactWindow
 
+from ..qtkit import without_checkins
+
 LONG = Practice(
     id="compact-long",
     title="Compact Test",
@@ -43,7 +45,7 @@ def live(bridge: PlayerBridge, library: Library) -> PlayerBridge:
 
 @pytest.fixture
 def window(qtbot: QtBot, bridge: PlayerBridge, settings: Settings) -> CompactWindow:
-    window = CompactWindow(bridge, settings)
+    window = CompactWindow(bridge, without_checkins(settings))
     qtbot.addWidget(window)
     return window
 
@@ -199,7 +201,7 @@ def test_controls_are_named_and_fit_a_150_percent_font(
         assert _inside(window.geometry(), _area())
         for button in window.findChildren(QAbstractButton):
             assert button.accessibleName(), button
-            if button.text():
+            if button.text() and button.isVisible():  # a hidden one is not laid out
                 assert button.sizeHint().width() <= button.width() + 1, button.text()
         for label in window.findChildren(QLabel):
             if label.isVisible() and label.text() and not label.wordWrap():

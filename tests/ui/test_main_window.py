@@ -37,7 +37,7 @@ from coreg_desktop.ui.theme import (
     system_is_dark,
 )
 
-from ..qtkit import contrast, layout_problems, unnamed_controls
+from ..qtkit import contrast, layout_problems, unnamed_controls, without_checkins
 
 SIGNAL_TIMEOUT_MS = 10_000
 SHOTS = Path(os.environ.get("COREG_SHOTS", tempfile.gettempdir()))
@@ -47,7 +47,7 @@ SHOTS = Path(os.environ.get("COREG_SHOTS", tempfile.gettempdir()))
 def window(
     qtbot: QtBot, bridge: PlayerBridge, settings: Settings, themed: Callable[..., None]
 ) -> Iterator[MainWindow]:
-    win = MainWindow(bridge, settings)
+    win = MainWindow(bridge, without_checkins(settings))
     # At teardown the window must really close, as it does when the app quits.
     qtbot.addWidget(win, before_close_func=lambda w: w.prepare_to_quit())
     win.show()
@@ -228,13 +228,14 @@ def test_settings_cancel_or_no_change_announces_nothing(
     window.voices = []
     heard: list[list[str]] = []
     settings.subscribe(heard.append)
+    saved = settings.path.stat().st_mtime_ns, settings.path.read_bytes()
     dialog = window.open_settings()
     dialog.name_edit.setText("Sam")
     dialog.reject()
     dialog = window.open_settings()
     dialog.accept()
     assert heard == []
-    assert not settings.path.exists()
+    assert (settings.path.stat().st_mtime_ns, settings.path.read_bytes()) == saved
 
 
 def test_help_menu_shows_the_crisis_note(qtbot: QtBot, window: MainWindow) -> None:
@@ -265,7 +266,7 @@ def test_large_font_nothing_clipped_in_either_view(
     tmp_path: object,
 ) -> None:
     themed(font_scale=1.5)
-    win = MainWindow(bridge, settings)
+    win = MainWindow(bridge, without_checkins(settings))
     qtbot.addWidget(win, before_close_func=lambda w: w.prepare_to_quit())
     win.show()
     qtbot.waitExposed(win)
@@ -286,7 +287,7 @@ def test_dark_palette(
     tmp_path: object,
 ) -> None:
     themed(dark=True)
-    win = MainWindow(bridge, settings)
+    win = MainWindow(bridge, without_checkins(settings))
     qtbot.addWidget(win, before_close_func=lambda w: w.prepare_to_quit())
     win.show()
     qtbot.waitExposed(win)
@@ -343,7 +344,7 @@ def test_type_scales_with_the_system_font(
     sizes = []
     for scale in (1.0, 1.5):
         themed(font_scale=scale)
-        win = MainWindow(bridge, settings)
+        win = MainWindow(bridge, without_checkins(settings))
         qtbot.addWidget(win, before_close_func=lambda w: w.prepare_to_quit())
         win.show()
         qtbot.waitExposed(win)

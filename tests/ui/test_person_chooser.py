@@ -21,7 +21,7 @@ from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.library_view import PracticeCard
 from coreg_desktop.ui.main_window import MainWindow
 
-from ..qtkit import layout_problems, unnamed_controls
+from ..qtkit import layout_problems, unnamed_controls, without_checkins
 
 pytestmark = pytest.mark.usefixtures("collect_on_the_gui_thread")
 
@@ -38,7 +38,7 @@ def make_window(
 
     def make(dark: bool = False) -> MainWindow:
         themed(dark=dark)
-        win = MainWindow(bridge, settings)
+        win = MainWindow(bridge, without_checkins(settings))
         qtbot.addWidget(win, before_close_func=lambda w: w.prepare_to_quit())
         win.show()
         qtbot.waitExposed(win)

@@ -152,8 +152,14 @@ def test_every_option_has_a_control(
         dialog.reduced_motion_check,
         dialog.tray_click_check,
         dialog.start_at_login_check,
+        dialog.checkin_before_check,
+        dialog.checkin_after_check,
+        dialog.streaks_check,
+        dialog.reminders_check,
+        dialog.day_checks["sun"],
     ):
         check.click()
+    dialog.times_edit.setText("19:30, 08:00")
     dialog.accept()
     assert dialog.changed_keys() == [o.key for o in OPTIONS]
     assert settings["voice"] == "system:gmw/en"
@@ -161,6 +167,36 @@ def test_every_option_has_a_control(
     assert settings["rate"] == 1.2
     assert settings["tray.click"] == "open"
     assert settings["name_spoken"] == "Sahm" and settings["speak_to"] == "you"
+    assert settings["checkin.before"] is False and settings["checkin.after"] is False
+    assert settings["progress.streaks"] is True and settings["reminders.enabled"] is True
+    assert settings["reminders.times"] == ["08:00", "19:30"]
+    assert settings["reminders.days"] == ["mon", "tue", "wed", "thu", "fri", "sat"]
+
+
+def test_reminder_times_that_cannot_be_read_say_so_and_wait(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    dialog = make_dialog(qtbot, settings)
+    assert dialog.times_edit.text() == "19:00"
+    dialog.times_edit.setText("7pm")
+    assert dialog.times_problem_label.isVisible()
+    assert "08:30 or 19:00" in dialog.times_problem_label.text()
+    assert not dialog.save_button.isEnabled()
+    dialog.accept()
+    assert dialog.isVisible() and not settings.path.exists()
+    dialog.times_edit.setText(" 07:15 ,19:00")
+    assert not dialog.times_problem_label.isVisible() and dialog.save_button.isEnabled()
+    dialog.accept()
+    assert dialog.changed_keys() == ["reminders.times"]
+    assert settings["reminders.times"] == ["07:15", "19:00"]
+
+
+def test_retyping_the_same_times_is_no_change(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    dialog = make_dialog(qtbot, settings)
+    dialog.times_edit.setText("19:00 ")
+    assert dialog.pending_changes() == {}
 
 
 def test_voice_list_is_a_sensible_few(
