@@ -24,12 +24,14 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from coreg_desktop import __version__, export_cli, mix_cli, paths, pattern_cli, safe_person_cli
+from coreg_desktop.constants import PACER_ID
 
 if TYPE_CHECKING:
     from coreg_desktop.core import Core
     from coreg_desktop.history import History, SessionRecord
     from coreg_desktop.practice.model import Practice
     from coreg_desktop.practice.timeline import State
+    from coreg_desktop.sources import PacerSource
     from coreg_desktop.tts.narrator import Narrator
 
 log = logging.getLogger("coreg_desktop")
@@ -97,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", metavar="WORD",
                    help='a word for how you are: "shut down", "on edge", "settled" or '
                    '"overwhelmed"')
+    p.add_argument("--sleep", type=float, metavar="MINUTES",
+                   help="a sleep timer: everything fades over its last minute and stops then "
+                   "(the soundscape keeps going after the practice until it does)")
 
     p = sub.add_parser("voices", help="list the narration voices, or import a Piper voice")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -155,9 +160,17 @@ def _person_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _length_options(parser: argparse.ArgumentParser, render: bool) -> None:
-    """Breathe with Me's own options: its length, and (render) the rate taps would measure."""
+    """Breathe with Me's and the pacer's own options: the length, the pacer's pattern and cues,
+    and (render) the rate taps would measure."""
     parser.add_argument("--minutes", type=float, metavar="N",
-                        help="breathe-with only: the whole length in minutes (default 5)")
+                        help="breathe-with and pacer only: the whole length in minutes "
+                        "(default 5)")
+    parser.add_argument("--pattern", metavar="P",
+                        help="pacer only: the breathing pattern (see `pattern list`; default "
+                        "extended-exhale)")
+    parser.add_argument("--cue", choices=("tone", "voice", "silent"),
+                        help="pacer only: soft tones at each phase (default), a spoken word, "
+                        "or nothing")
     if render:
         parser.add_argument("--start-rate", type=float, metavar="R",
                             help="breathe-with only: render as if your taps measured R "
@@ -270,13 +283,21 @@ def cmd_render(args: argparse.Namespace) -> int:
     export_cli.check_output(args.output, args.quality)
     ambience = _ambience_choice(args)
     core = _core(args.voice)
-    practice = _practice(core, args.id)
-    _check_length(core, practice, args)
-    _check_person(core, practice, args)
     started = time.perf_counter()
-    seconds = export_cli.write(core, practice, args.output, quality=args.quality,
-                               ambience=ambience, minutes=args.minutes,
-                               start_rate=args.start_rate, person=args.person)
+    pacer = _pacer(core, args, ambience)
+    if pacer is not None:
+        source = pacer
+        title = f"{pacer.title} ({pacer.minutes:g} min pacer)"
+        seconds = export_cli.write_with(
+            core, args.output, title, source.ambience,
+            lambda progress: core.render_pacer(source, progress), quality=args.quality)
+    else:
+        practice = _practice(core, args.id)
+        _check_length(core, practice, args)
+        _check_person(core, practice, args)
+        seconds = export_cli.write(core, practice, args.output, quality=args.quality,
+                                   ambience=ambience, minutes=args.minutes,
+                                   start_rate=args.start_rate, person=args.person)
     print(f"Wrote {args.output} ({export_cli.clock(seconds)}) "
           f"in {time.perf_counter() - started:.1f} s")
     return EXIT_OK
@@ -290,6 +311,11 @@ def cmd_play(args: argparse.Namespace) -> int:
         if args.before is not None or args.after is not None or args.state is not None:
             raise BadInput("--before, --after and --state are the terminal's check-in: add "
                            "--no-gui (the window asks for itself)")
+        if args.id == PACER_ID:
+            raise BadInput("the pacer plays in the terminal: add --no-gui")
+        if args.sleep is not None:
+            raise BadInput("--sleep is for the terminal: add --no-gui (in the window, the "
+                           "player and the tray menu have a sleep timer)")
         args.practice = args.id
         return _run_gui(args)
     from coreg_desktop.audio.output import load_portaudio_in_background
@@ -300,20 +326,24 @@ def cmd_play(args: argparse.Namespace) -> int:
     state = _state(args.state)
     checkin = CheckIn(before, state) if before is not None or state is not None else None
     ambience = _ambience_choice(args)
+    sleep_minutes = _sleep_minutes(args.sleep)
     core = _core(args.voice)
-    practice = _practice(core, args.id)
-    _check_length(core, practice, args)
-    _check_person(core, practice, args)
+    pacer = _pacer(core, args, ambience)
+    practice = None if pacer is not None else _practice(core, args.id)
+    if practice is not None:
+        _check_length(core, practice, args)
+        _check_person(core, practice, args)
     load_portaudio_in_background()
     # The first sound is what a person in distress waits for, and an uncached voice is the
     # longest road to it: start loading it before anything else (the imports below included).
     narrator = core.narrator
-    first = core.first_text(practice)
+    first = core.first_text(practice) if practice is not None else None
     if first is not None and not narrator.cached(first):
         threading.Thread(target=_warm_up_voice, args=(narrator,), name="coreg-voice",
                          daemon=True).start()
-    preload = threading.Thread(target=core.preload_ambience, args=(practice, ambience),
-                               name="coreg-ambience-preload", daemon=True)
+    preload = threading.Thread(
+        target=core.preload_ambience if practice is not None else (lambda *_a: None),
+        args=(practice, ambience), name="coreg-ambience-preload", daemon=True)
     preload.start()
 
     from coreg_desktop.events import Ended, EndReason, PhaseChanged
@@ -327,7 +357,8 @@ def cmd_play(args: argparse.Namespace) -> int:
     wake = threading.Event()  # an end, or a signal
     interrupted = threading.Event()
     ended: list[Ended] = []
-    progress = _Progress(practice.title)
+    progress = _Progress(practice.title if practice is not None else
+                         f"{pacer.title if pacer is not None else args.id} (pacer)")
 
     def on_event(event: object) -> None:
         if isinstance(event, PhaseChanged):
@@ -346,10 +377,16 @@ def cmd_play(args: argparse.Namespace) -> int:
     from coreg_desktop.core import is_breathe_with
     from coreg_desktop.terminal_taps import EnterTaps
 
-    taps = EnterTaps(core.tap) if is_breathe_with(practice) else None
+    taps = EnterTaps(core.tap) if practice is not None and is_breathe_with(practice) else None
     try:
         preload.join(timeout=AMBIENCE_PRELOAD_WAIT_S)
-        session = core.play(practice, ambience, args.minutes, args.person, checkin=checkin)
+        if sleep_minutes is not None:
+            core.sleep.set(sleep_minutes)
+        if pacer is not None:
+            session = core.play_pacer(pacer, checkin=checkin)
+        else:
+            assert practice is not None
+            session = core.play(practice, ambience, args.minutes, args.person, checkin=checkin)
         listening = taps is not None and taps.start()
         opener.join()
         while not wake.wait(_Progress.REDRAW_S if progress.tty else None):
@@ -359,8 +396,11 @@ def cmd_play(args: argparse.Namespace) -> int:
         if interrupted.is_set() and not ended:
             progress.clear()
             print("Stopping gently…", file=sys.stderr)
+            core.sleep.cancel()
             session.stop(fade_s=1.0)
             session.wait_stopped(timeout=3.0)
+        elif sleep_minutes is not None and core.sleep.active:
+            _wait_for_sleep(core, interrupted)  # the timer's fade is still playing out
         elif ended and ended[0].reason is EndReason.COMPLETED:
             session.wait_stopped(timeout=1.0)
             progress.show(session.state())
@@ -383,12 +423,49 @@ def cmd_play(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
         output = player.output
         # For the log (and the benchmarks): a gap in the sound is a fault worth a line.
-        log.info("Played %s on %s: %d output underflows, %d recoveries", practice.id,
+        log.info("Played %s on %s: %d output underflows, %d recoveries", args.id,
                  output.device_name, output.underflows, output.recoveries)
         core.close()
     if ended and ended[0].reason is EndReason.FAILED:
         return EXIT_BUG
     return EXIT_OK
+
+
+def _sleep_minutes(minutes: float | None) -> float | None:
+    from coreg_desktop.sleep_timer import SleepTimerError, check_minutes
+
+    if minutes is None:
+        return None
+    try:
+        return check_minutes(minutes)
+    except SleepTimerError as exc:
+        raise BadInput(f"--sleep: {exc}") from exc
+
+
+def _wait_for_sleep(core: Core, interrupted: threading.Event) -> None:
+    """The practice ended under the sleep timer: let its fade play out to the set time."""
+    while core.sleep.active and not interrupted.wait(0.2):
+        pass
+
+
+def _pacer(core: Core, args: argparse.Namespace, ambience: str | None) -> PacerSource | None:
+    """`play pacer` / `render pacer`: its source, checked before anything plays; None for a
+    practice (which must then not be given the pacer's own options)."""
+    from coreg_desktop.practice.model import Cue
+    from coreg_desktop.practice.patterns import PatternError
+
+    if args.id != PACER_ID:
+        for option in ("pattern", "cue"):
+            if getattr(args, option, None) is not None:
+                raise BadInput(f"--{option} only applies to the pacer (play pacer --pattern P)")
+        return None
+    if getattr(args, "start_rate", None) is not None:
+        raise BadInput("--start-rate only applies to breathe-with")
+    try:
+        return core.pacer(args.pattern, args.minutes, Cue(args.cue) if args.cue else None,
+                          ambience)
+    except (PatternError, ValueError) as exc:
+        raise BadInput(str(exc)) from exc
 
 
 def _rating(text: str | None, what: str) -> int | None:

@@ -37,3 +37,6 @@ def seconds_to_frames(seconds: float) -> int:
 
 #: The practice a tray click starts, prepared at start-up so it needs no synthesis.
 QUICK_RESET_ID = "quick-reset"
+
+#: `play pacer` / `render pacer`: the breathing pacer, a tool rather than a library practice.
+PACER_ID = "pacer"

@@ -36,12 +36,13 @@ if TYPE_CHECKING:
     from coreg_desktop.history_recorder import HistoryRecorder
     from coreg_desktop.player import Player
     from coreg_desktop.practice.loader import Library
-    from coreg_desktop.practice.model import Practice
+    from coreg_desktop.practice.model import Cue, Practice
+    from coreg_desktop.practice.patterns import PatternBook
     from coreg_desktop.practice.timeline import MemoClip
     from coreg_desktop.safe_people import Person, SafePeople
     from coreg_desktop.session import Session
     from coreg_desktop.sleep_timer import SleepTimer
-    from coreg_desktop.sources import PracticeSource, SleepTail
+    from coreg_desktop.sources import PacerSource, PracticeSource, ProgramSource, SleepTail
     from coreg_desktop.tts.narrator import Narrator
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ PREVIEW_LINE = "It's okay, {name}. I'm right here with you."
 #: What the name's own preview says: the name, in the one line that matters most.
 NAME_PREVIEW_LINE = "It's okay, {name}."
 PREVIEW_ID = "voice-preview"
+PACER_DEFAULT_MINUTES = 5.0
 MEMO_PREVIEW_ID = "memo-preview"
 KOKORO_PREFIX = "kokoro:"
 #: Settings the engine follows while running.
@@ -202,6 +204,7 @@ class Core:
         self._previewing: tuple[str, Narrator] | None = None  # the voice last previewed
         self._busy_seen = -float("inf")  # when other work was last seen under way
         self._sleep: SleepTimer | None = None
+        self._patterns: PatternBook | None = None
         self._unsubscribe = settings.subscribe(self._settings_changed)
 
     # ------------------------------------------------------------------ parts, built on first use
@@ -636,18 +639,8 @@ class Core:
         chosen = self.person_for(practice, person)
         options = self.options(ambience, chosen, look_up=uses_safe_person(practice))
         source = self.source(practice, options, minutes)
-        player = self.player
-        recorder = self._recorder
-        token = None
-        if recorder is not None:
-            token = recorder.expect(practice.id, checkin, self._voice_heard(player),
-                                    options.ambience or practice.ambience)
-        try:
-            session = player.play(self._with_sleep_tail(source), options.ambience)
-        except BaseException:
-            if recorder is not None and token is not None:
-                recorder.cancel(token)
-            raise
+        session = self._start(self._with_sleep_tail(source), options.ambience,
+                              options.ambience or practice.ambience, checkin)
         played = 0
         if options.person is not None and options.memos:
             from coreg_desktop.practice.timeline import MemoItem
@@ -658,6 +651,59 @@ class Core:
         if options.person is not None and (played or person is not None):
             self.safe_people.mark_used(options.person, played)  # their next memo, next time
         return session
+
+    def _start(self, source: ProgramSource, ambience: str | None, heard_ambience: str,
+               checkin: CheckIn | None) -> Session:
+        """Play a source, with the history told what to write when it starts."""
+        player = self.player
+        recorder = self._recorder
+        token = None
+        if recorder is not None:
+            token = recorder.expect(source.id, checkin, self._voice_heard(player),
+                                    heard_ambience)
+        try:
+            return player.play(source, ambience)
+        except BaseException:
+            if recorder is not None and token is not None:
+                recorder.cancel(token)
+            raise
+
+    # ------------------------------------------------------------------ the pacer
+
+    @property
+    def patterns(self) -> PatternBook:
+        """The breathing patterns: built in, and the listener's own (read when first needed)."""
+        with self._lock:
+            if self._patterns is None:
+                from coreg_desktop.practice.patterns import PatternBook
+
+                self._patterns = PatternBook(paths.user_patterns_file(), report=self._report)
+            return self._patterns
+
+    def pacer(self, pattern: str | None = None, minutes: float | None = None,
+              cue: Cue | None = None, ambience: str | None = None) -> PacerSource:
+        """A breathing pacer source; PatternError or ValueError (one line) for a bad choice.
+        The soundscape is the listener's setting, else none: the cues are the point."""
+        from coreg_desktop.practice.model import Cue
+        from coreg_desktop.practice.patterns import DEFAULT_PATTERN
+        from coreg_desktop.sources import PacerSource, check_pacer_minutes
+
+        chosen = self.patterns.get(pattern or DEFAULT_PATTERN)
+        length = check_pacer_minutes(PACER_DEFAULT_MINUTES if minutes is None else minutes)
+        return PacerSource(chosen, length, cue or Cue.TONE,
+                           ambience=self.options(ambience).ambience or "none")
+
+    def play_pacer(self, source: PacerSource, checkin: CheckIn | None = None) -> Session:
+        return self._start(source, source.ambience, source.ambience, checkin)
+
+    def render_pacer(self, source: PacerSource,
+                     progress: Callable[[float], None] | None = None) -> np.ndarray:
+        from coreg_desktop.session import render_source
+
+        return render_source(source, self.narrator, self.bank, source.ambience,
+                             voice_gain=self.settings.number("volume.voice"),
+                             ambience_gain=self.settings.number("volume.ambience"),
+                             progress=progress)
 
     def _voice_heard(self, player: Player) -> str | None:
         """The voice a session will speak with, for the history; None: captions only."""

@@ -11,12 +11,15 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coreg_desktop.constants import SAMPLE_RATE
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from coreg_desktop.audio.export import Format
     from coreg_desktop.core import Core
     from coreg_desktop.practice.model import Practice
@@ -84,19 +87,37 @@ def write(
     label: str | None = None,
 ) -> float:
     """Render and write one practice, with a progress bar on a terminal; its length in seconds."""
+    return write_with(
+        core, path, practice.title, core.ambience_for(practice, ambience),
+        lambda progress: core.render(practice, ambience, minutes, start_rate, person,
+                                     progress=progress),
+        quality=quality, label=label,
+    )
+
+
+def write_with(
+    core: Core,
+    path: Path,
+    title: str,
+    soundscape: str,
+    render: Callable[[Callable[[float], None]], np.ndarray],
+    *,
+    quality: str | None = None,
+    label: str | None = None,
+) -> float:
+    """Render with `render(progress)` and write the result: a practice, or the pacer."""
     from coreg_desktop.audio.export import ExportError, export
     from coreg_desktop.cli import BadInput
     from coreg_desktop.terminal_progress import ProgressBar
 
-    name = label or practice.title
+    name = label or title
     bar = ProgressBar(f"{name}: making it")
     try:
-        audio = core.render(practice, ambience, minutes, start_rate, person,
-                            progress=lambda done: bar.update(done * 0.9))
+        audio = render(lambda done: bar.update(done * 0.9))
         bar.update(0.9, f"{name}: writing {path.name}")
-        comment = (f"Voice: {core.narrator.voice_label}; soundscape: "
-                   f"{core.ambience_for(practice, ambience)}. Made with Coreg.")
-        export(path, audio, title=practice.title, comment=comment, quality=quality)
+        comment = (f"Voice: {core.narrator.voice_label}; soundscape: {soundscape}. "
+                   "Made with Coreg.")
+        export(path, audio, title=title, comment=comment, quality=quality)
     except ExportError as exc:
         raise BadInput(str(exc)) from exc
     finally:

@@ -37,6 +37,7 @@ from PySide6.QtDBus import (
 
 from coreg_desktop import APP_NAME
 from coreg_desktop.audio.mixer import Transport
+from coreg_desktop.sleep_timer import format_left
 from coreg_desktop.ui.bridge import PlayerBridge
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class Mpris:
         self.player = _PlayerAdaptor(self._holder, self)
         bridge.transportChanged.connect(self._transport_changed)
         bridge.practiceStarted.connect(self._practice_started)
+        bridge.sleepChanged.connect(self._sleep_changed)
 
     # ------------------------------------------------------------------ registration
 
@@ -132,7 +134,8 @@ class Mpris:
         """
         self.unregister()
         for signal, slot in ((self.bridge.transportChanged, self._transport_changed),
-                             (self.bridge.practiceStarted, self._practice_started)):
+                             (self.bridge.practiceStarted, self._practice_started),
+                             (self.bridge.sleepChanged, self._sleep_changed)):
             with contextlib.suppress(RuntimeError, TypeError):  # already gone
                 signal.disconnect(slot)
         if shiboken6.isValid(self._holder):
@@ -148,11 +151,16 @@ class Mpris:
         practice = self.bridge.practice
         if practice is None:
             return {"mpris:trackid": QDBusObjectPath(NO_TRACK)}
-        return {
+        found: dict[str, Any] = {
             "mpris:trackid": QDBusObjectPath(track_path(practice.id)),
             "xesam:title": practice.title,
             "xesam:album": "Coreg",
         }
+        left = self.bridge.sleep_left()
+        if left is not None:
+            # MPRIS has no field for a sleep timer; a comment is what media widgets show.
+            found["xesam:comment"] = [f"Sleep timer: {format_left(left)}"]
+        return found
 
     def position_us(self) -> int:
         state = self.bridge.state()
@@ -190,6 +198,10 @@ class Mpris:
 
     def _practice_started(self, _practice_id: str) -> None:
         self._announce({"Metadata": self.metadata()})
+
+    def _sleep_changed(self, _left: object) -> None:
+        if self.bridge.practice is not None:
+            self._announce({"Metadata": self.metadata()})
 
     def _announce(self, changed: dict[str, Any]) -> None:
         if not self.registered:

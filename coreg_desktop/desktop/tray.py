@@ -27,9 +27,11 @@ from coreg_desktop.desktop.desktop_entry import ICON_SVG, asset_path
 from coreg_desktop.flags import OnceFlags
 from coreg_desktop.practice.timeline import format_clock
 from coreg_desktop.settings import TRAY_OPENS_WINDOW, Settings
+from coreg_desktop.sleep_timer import format_left
 from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.compact import CompactWindow
 from coreg_desktop.ui.main_window import NO_TRAY_NOTICE, MainWindow
+from coreg_desktop.ui.sleep_menu import SleepMenu
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +57,15 @@ def app_icon() -> QIcon:
         return QIcon.fromTheme("media-playback-start")
 
 
-def tooltip_text(title: str | None, remaining: float | None, paused: bool = False) -> str:
-    """What the tray says: "Coreg" when idle, "<title> — 3:12 left" during a practice."""
+def tooltip_text(title: str | None, remaining: float | None, paused: bool = False,
+                 sleep_left: float | None = None) -> str:
+    """What the tray says: "Coreg" when idle, "<title> — 3:12 left" during a practice, and
+    the sleep timer's time on a line of its own while it runs."""
+    sleep = f"\nSleep timer: {format_left(sleep_left)}" if sleep_left is not None else ""
     if not title or remaining is None:
-        return IDLE_TOOLTIP
+        return IDLE_TOOLTIP + sleep
     left = f"{format_clock(remaining)} left"
-    return f"{title} \u2014 {'paused, ' if paused else ''}{left}"
+    return f"{title} \u2014 {'paused, ' if paused else ''}{left}{sleep}"
 
 
 class Tray(QObject):
@@ -97,6 +102,8 @@ class Tray(QObject):
         self.menu.addSeparator()
         self.pause_action = self._action("Pause", self.bridge.toggle)
         self.stop_action = self._action("Stop", self.bridge.stop)
+        self.sleep_menu = SleepMenu(bridge)
+        self.menu.addMenu(self.sleep_menu)
         self.menu.addSeparator()
         self.quit_action = self._action("Quit", self.quitRequested.emit)
         self.icon.setContextMenu(self.menu)
@@ -108,6 +115,7 @@ class Tray(QObject):
 
         bridge.transportChanged.connect(self.refresh)
         bridge.practiceStarted.connect(self.refresh)
+        bridge.sleepChanged.connect(self.refresh)
         main_window.hiddenToTray.connect(self.hidden_to_tray)
         compact.openMainRequested.connect(self.open_main)
         self.refresh()
@@ -197,10 +205,12 @@ class Tray(QObject):
         paused = active and transport is Transport.PAUSED
         practice = self.bridge.practice
         state = self.bridge.state() if active else None
+        sleep_left = self.bridge.sleep_left()
         if practice is not None and state is not None:
-            self.icon.setToolTip(tooltip_text(practice.title, state.remaining, paused))
+            self.icon.setToolTip(tooltip_text(practice.title, state.remaining, paused,
+                                              sleep_left))
         else:
-            self.icon.setToolTip(IDLE_TOOLTIP)
+            self.icon.setToolTip(tooltip_text(None, None, sleep_left=sleep_left))
         self.pause_action.setText("Resume" if paused else "Pause")
         self.pause_action.setEnabled(active)
         self.stop_action.setEnabled(active)

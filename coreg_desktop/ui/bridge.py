@@ -57,7 +57,11 @@ class PlayerBridge(QObject):
     captionChanged = Signal(str)  # "" when nothing is being said
     noticeRaised = Signal(str)  # plain sentences from the audio layer, on the GUI thread
     preparationChanged = Signal(object)  # preparation.Progress, from the background preparer
+    #: The sleep timer's seconds left (None: off), when set, changed or run out, and once a
+    #: minute while it runs (for the tray's tooltip and MPRIS).
+    sleepChanged = Signal(object)
     _event = Signal(object)  # a core event, carried to the GUI thread
+    _sleep_event = Signal(object)
 
     def __init__(self, core: Core, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +78,12 @@ class PlayerBridge(QObject):
         self.preparationChanged.connect(self._remember_preparation)
         self._unsubscribe = self.player.events.subscribe(self._event.emit)
         self.destroyed.connect(lambda *_: self._unsubscribe())
+        self._sleep_minute = QTimer(self)
+        self._sleep_minute.setInterval(60_000)
+        self._sleep_minute.timeout.connect(lambda: self.sleepChanged.emit(self.sleep_left()))
+        self._sleep_event.connect(self._sleep_heard)
+        self._unsubscribe_sleep = core.sleep.subscribe(self._sleep_event.emit)
+        self.destroyed.connect(lambda *_: self._unsubscribe_sleep())
 
     @property
     def library(self) -> Library:
@@ -195,6 +205,27 @@ class PlayerBridge(QObject):
     def tap_status(self) -> str:
         session = self.player.session
         return session.tap_status() if session is not None else ""
+
+    # ------------------------------------------------------------------ the sleep timer
+
+    def set_sleep(self, minutes: float) -> None:
+        self.core.sleep.set(minutes)
+
+    def extend_sleep(self, minutes: float) -> None:
+        self.core.sleep.extend(minutes)
+
+    def cancel_sleep(self) -> None:
+        self.core.sleep.cancel()
+
+    def sleep_left(self) -> float | None:
+        return self.core.sleep.remaining()
+
+    def _sleep_heard(self, left: float | None) -> None:
+        if left is None:
+            self._sleep_minute.stop()
+        elif not self._sleep_minute.isActive():
+            self._sleep_minute.start()
+        self.sleepChanged.emit(left)
 
     def set_ambience(self, ambience_id: str) -> None:
         session = self.player.session

@@ -212,7 +212,8 @@ class CompactWindow(QWidget):
         """Ask the after question here when this window is where the practice ended."""
         session = self._bridge.session_number
         if (reason == EndReason.FAILED.value or not self._settings.flag("checkin.after")
-                or not self.isVisible() or session < 0):
+                or not self.isVisible() or session < 0
+                or self._bridge.sleep_left() is not None):  # falling asleep: no question
             return
         self._after_session, self._after_before = session, self._bridge.before
         self.checkin_panel.ask(AFTER)

@@ -32,12 +32,14 @@ from PySide6.QtWidgets import (
 from coreg_desktop.audio.ambience import AMBIENCES
 from coreg_desktop.audio.mixer import Transport
 from coreg_desktop.constants import AMBIENCE_IDS
-from coreg_desktop.core import is_breathe_with
+from coreg_desktop.core import is_breathe_with, mix_book
 from coreg_desktop.practice.timeline import format_clock
 from coreg_desktop.settings import Settings
+from coreg_desktop.sleep_timer import format_left
 from coreg_desktop.ui import theme
 from coreg_desktop.ui.bridge import PlayerBridge, follow_settings
 from coreg_desktop.ui.orb import OrbWidget
+from coreg_desktop.ui.sleep_menu import SleepMenu
 from coreg_desktop.ui.theme import hex_rgb, mix
 from coreg_desktop.ui.volume import SLIDER_MAX, gain_to_slider, slider_to_gain
 
@@ -280,6 +282,18 @@ class PlayerView(QWidget):
         theme.set_role(self.back_button, "ghost")
         self.back_button.clicked.connect(self.backRequested)
 
+        # Header, right: the sleep timer (the same menu as the tray's).
+        self.sleep_menu = SleepMenu(bridge, self)
+        self.sleep_button = QToolButton(self)
+        self.sleep_button.setMenu(self.sleep_menu)
+        self.sleep_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.sleep_button.setAccessibleName("Sleep timer")
+        self.sleep_button.setToolTip("Fade out and stop after a while")
+        self.sleep_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        theme.set_role(self.sleep_button, "ghost")
+        bridge.sleepChanged.connect(self._sleep_changed)
+        self._sleep_changed(bridge.sleep_left())
+
         self.title = QLabel(self)
         self.title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.title.setWordWrap(True)
@@ -358,6 +372,8 @@ class PlayerView(QWidget):
         for ambience_id in AMBIENCE_IDS:
             if ambience_id in AMBIENCES:
                 self.ambience_picker.addItem(AMBIENCES[ambience_id].title, ambience_id)
+        for saved in mix_book(quiet=True).mixes:  # the listener's own, from `mix add`
+            self.ambience_picker.addItem(f"Mix: {saved.title}", saved.ambience_id)
         self.ambience_picker.addItem("None", "none")
         self.ambience_picker.activated.connect(self._ambience_picked)
         voice_label = QLabel("Voice", self.sound_card)
@@ -387,6 +403,7 @@ class PlayerView(QWidget):
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(self.back_button)
         header.addStretch(1)
+        header.addWidget(self.sleep_button)
 
         progress_row = QHBoxLayout()
         progress_row.setSpacing(round(em * 0.7))
@@ -570,6 +587,11 @@ class PlayerView(QWidget):
         if index >= 0:
             self.ambience_picker.setCurrentIndex(index)
         self.ambience_picker.setEnabled(self._bridge.active)
+
+    def _sleep_changed(self, left: object) -> None:
+        seconds = left if isinstance(left, float | int) else None
+        self.sleep_button.setText("Sleep timer" if seconds is None else
+                                  f"Sleep: {format_left(seconds).removesuffix(' left')}")
 
     def _ambience_picked(self, index: int) -> None:
         ambience_id = self.ambience_picker.itemData(index)

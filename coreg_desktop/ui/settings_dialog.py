@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from coreg_desktop import names
 from coreg_desktop.audio.ambience import AMBIENCES
-from coreg_desktop.core import NAME_PREVIEW_LINE
+from coreg_desktop.core import NAME_PREVIEW_LINE, mix_book
 from coreg_desktop.settings import (
     OPTIONS,
     SPEAK_TO_NAME,
@@ -283,6 +283,8 @@ class SettingsDialog(QDialog):
         self.ambience_combo.setAccessibleName("Ambience for every practice")
         for value, text in AMBIENCE_CHOICES:
             self.ambience_combo.addItem(text, value)
+        for mix in mix_book(quiet=True).mixes:  # the listener's own, from `mix add`
+            self.ambience_combo.addItem(f"Mix: {mix.title}", mix.ambience_id)
         index = self.ambience_combo.findData(str(settings["ambience"]))
         if index < 0:  # hand-edited to something unknown: show it rather than hide it
             self.ambience_combo.addItem(str(settings["ambience"]), str(settings["ambience"]))

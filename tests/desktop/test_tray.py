@@ -82,12 +82,41 @@ def test_tooltip_reads_like_a_sentence() -> None:
 
 def test_menu_has_the_promised_items(tray: Tray, bridge: PlayerBridge) -> None:
     assert texts(tray.menu.actions()) == [
-        "Quick reset", "Open Coreg", "--", "Practices", "--", "Pause", "Stop", "--", "Quit"]
+        "Quick reset", "Open Coreg", "--", "Practices", "--", "Pause", "Stop", "Sleep timer",
+        "--", "Quit"]
     titles = texts(tray.practices_menu.actions())
     assert titles == [p.title for p in bridge.library.all]
     assert "Quick Reset" in titles and "Stay Safe" in titles
     assert not tray.pause_action.isEnabled() and not tray.stop_action.isEnabled()
     assert tray.menu.accessibleName()
+
+
+def test_the_sleep_timer_is_set_and_changed_from_the_tray_and_shown_in_its_tooltip(
+    qtbot: QtBot, tray: Tray, bridge: PlayerBridge
+) -> None:
+    menu = tray.sleep_menu
+    assert texts(menu.actions()) == ["15 minutes", "30 minutes", "60 minutes", "Another time…",
+                                     "--", "5 more minutes", "5 fewer minutes", "Turn off"]
+    assert not menu.more_action.isEnabled() and not menu.off_action.isEnabled()
+    try:
+        with qtbot.waitSignal(bridge.sleepChanged, timeout=2000):
+            menu.choices[0].trigger()
+        left = bridge.sleep_left()
+        assert left is not None and 890 < left <= 900
+        assert menu.more_action.isEnabled() and menu.title() == "Sleep timer: 15 min left"
+        assert "Sleep timer: 15 min left" in tray.icon.toolTip()
+        with qtbot.waitSignal(bridge.sleepChanged, timeout=2000):
+            menu.more_action.trigger()
+        assert menu.title() == "Sleep timer: 20 min left"
+        with qtbot.waitSignal(bridge.sleepChanged, timeout=2000):
+            menu.fewer_action.trigger()
+            menu.fewer_action.trigger()
+        assert "Sleep timer: 10 min left" in tray.icon.toolTip()
+    finally:
+        with qtbot.waitSignal(bridge.sleepChanged, timeout=2000):
+            menu.off_action.trigger()
+    assert bridge.sleep_left() is None and menu.title() == "Sleep timer"
+    assert "Sleep timer" not in tray.icon.toolTip() and not menu.off_action.isEnabled()
 
 
 def _darkest_in(image: QImage, rect: QRect) -> float:

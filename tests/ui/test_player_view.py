@@ -350,3 +350,31 @@ def test_caption_follows_a_change_of_the_desktop_font(
     themed(font_scale=1.5)  # the desktop's font changes while Coreg runs; the theme follows
     qtbot.waitUntil(lambda: view.caption.height() > before * 1.3)
     assert view.caption.font().pointSizeF() > QApplication.font().pointSizeF()  # still larger
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_the_sleep_timer_is_set_from_the_player_and_shows_its_time(
+    qtbot: QtBot, themed: Callable[..., None], live: PlayerBridge, settings: Settings, dark: bool
+) -> None:
+    themed(dark=dark)
+    view = PlayerView(live, settings)
+    qtbot.addWidget(view)
+    view.resize(760, 720)
+    view.show()
+    _start(qtbot, live)
+    assert view.sleep_button.text() == "Sleep timer" and view.sleep_button.accessibleName()
+    try:
+        with qtbot.waitSignal(live.sleepChanged, timeout=2000):
+            view.sleep_menu.choices[1].trigger()  # 30 minutes
+        assert view.sleep_button.text() == "Sleep: 30 min"
+        assert view.sleep_menu.title() == "Sleep timer: 30 min left"
+        qtbot.waitExposed(view)
+        qtbot.waitUntil(lambda: view.remaining_label.text() != "")
+        qtbot.waitUntil(lambda: _clipped(view) == [], timeout=2000)  # once laid out again
+        shot = view.grab()
+        folder = Path(__file__).resolve().parents[2] / "artifacts" / "sleep-timer"
+        folder.mkdir(parents=True, exist_ok=True)
+        shot.save(str(folder / f"player-sleep-{'dark' if dark else 'light'}.png"))
+    finally:
+        live.cancel_sleep()
+    qtbot.waitUntil(lambda: view.sleep_button.text() == "Sleep timer", timeout=2000)
