@@ -194,3 +194,43 @@ def test_pattern_add_list_and_remove_from_the_terminal() -> None:
         done = run(*args)
         lines = done.stderr.strip().splitlines()
         assert done.returncode == 2 and len(lines) == 1 and expected in lines[0], done.stderr
+
+
+def test_render_pacer_writes_exactly_the_minutes_with_a_cue_at_every_phase(tmp_path: Path) -> None:
+    from coreg_desktop.audio.wav import read_wav
+
+    out = tmp_path / "box.wav"
+    done = run("render", "pacer", "--pattern", "box", "--minutes", "2", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Wrote {out} (2:00)")
+    audio, rate = read_wav(out)
+    assert rate == SAMPLE_RATE and len(audio) == 2 * 60 * SAMPLE_RATE
+    heard = onsets(audio)
+    cycles = (120 - 9) // 16  # whole breaths before the quiet moment and the bell
+    starts = [16.0 * cycle + offset for cycle in range(cycles)
+              for offset in (0.0, 4.0, 8.0, 12.0)]
+    assert len(heard) == len(starts) + 1  # and the bell
+    late = np.array(heard[: len(starts)]) - np.array(starts)
+    assert float(np.abs(late).max()) < 0.020, late
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("render", "pacer", "--pattern", "nope", "-o", "x.wav"), 'no breathing pattern called'),
+        (("render", "pacer", "--minutes", "0.5", "-o", "x.wav"), "out of range for the pacer"),
+        (("render", "quick-reset", "--cue", "voice", "-o", "x.wav"), "only applies to the pacer"),
+        (("play", "pacer"), "add --no-gui"),
+        (("play", "quick-reset", "--sleep", "15"), "--sleep is for the terminal"),
+        (("play", "quick-reset", "--no-gui", "--sleep", "0"), "--sleep: a sleep timer of 0"),
+        (("play", "quick-reset", "--no-gui", "--sleep", "700"), "out of range; use 1 to 600"),
+    ],
+)
+def test_bad_pacer_and_sleep_options_are_one_line_before_anything_plays(
+    tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    args = tuple(str(tmp_path / a) if a == "x.wav" else a for a in args)
+    done = run(*args)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and expected in lines[0], done.stderr
+    assert not (tmp_path / "x.wav").exists()
