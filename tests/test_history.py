@@ -231,19 +231,21 @@ def test_a_busy_file_is_waited_for_and_never_moved_aside(tmp_path: Path) -> None
 
 WRITER = textwrap.dedent("""
     import sys
+    import time
     from pathlib import Path
     from coreg_desktop.history import History
 
     path, name, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     Path(sys.argv[4]).touch()
     while not Path(sys.argv[5]).exists():
-        pass
+        time.sleep(0.002)
     history = History(path)
     for n in range(count):
         row = history.start(name, f"{name} {n}", voice=None, ambience=None, before=n % 11)
         history.progress(row, n + 0.5)
         history.end(row, n + 1.0, "completed")
         history.set_after(row, (n + 3) % 11)
+        time.sleep(0.003)  # a session's pace, so both writers are at it together on any machine
     history.close()
 """)
 

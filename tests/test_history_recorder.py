@@ -113,6 +113,10 @@ def test_a_stopped_session_and_a_check_in_given_afterwards(tmp_path: Path) -> No
         row = core.history_row(session.number)
         assert row is not None
         record = history.get(row)
+        deadline = time.monotonic() + 5.0  # the end is written on the recorder's own thread
+        while (record is None or record.ended_by is None) and time.monotonic() < deadline:
+            time.sleep(0.02)
+            record = history.get(row)
         assert record is not None
         assert (record.ended_by, record.completed, record.before, record.after) == (
             "stopped", False, 6, None)

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from coreg_desktop.core import Core
 from coreg_desktop.practice.timeline import Speech
 from coreg_desktop.settings import Settings
-from coreg_desktop.sources import PracticeSource
+from coreg_desktop.sources import PracticeSource, SleepTail
 from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.library_view import PracticeCard
 from coreg_desktop.ui.main_window import MainWindow
@@ -66,6 +66,8 @@ def captions_playing(core: Core) -> list[str]:
     session = core.player.session
     assert session is not None
     source = session.source
+    if isinstance(source, SleepTail):  # how the core plays every composed practice
+        source = source.inner
     assert isinstance(source, PracticeSource)
     return [item.text for item in source.items if isinstance(item, Speech)]
 
