@@ -165,9 +165,8 @@ class Core:
     `output` replaces the sound device (tests pass a silent one); `library`, `narrator`,
     `bank` and `history` replace the ones built from the user's files (tests share one cache).
     `record` False keeps no history at all (a benchmark's sessions are not the listener's).
-    `on_notice`
-    hears plain sentences for the listener, from any thread; `report` hears problems with the
-    user's files (a practice that does not load, a setting that is wrong).
+    `on_notice` hears plain sentences for the listener, from any thread; `report` hears
+    problems with the user's files (a practice that does not load, a setting that is wrong).
     """
 
     def __init__(
@@ -407,6 +406,7 @@ class Core:
         waits for it). `session` is the events' session number. BadCheckIn for a value out of
         range; nothing happens without a history."""
         if self._recorder is not None:
+            self._events_delivered()
             self._recorder.record_before(session, before, state)
         else:
             _check_checkin(before, state)
@@ -414,13 +414,26 @@ class Core:
     def record_after(self, session: int, after: int | None) -> None:
         """The rating after `session` ended (or was stopped)."""
         if self._recorder is not None:
+            self._events_delivered()
             self._recorder.record_after(session, after)
         else:
             _check_checkin(after, None)
 
     def history_row(self, session: int) -> int | None:
         """The history row of `session` (the events' number), None if it was not recorded."""
-        return self._recorder.row_for(session) if self._recorder is not None else None
+        if self._recorder is None:
+            return None
+        self._events_delivered()
+        return self._recorder.row_for(session)
+
+    def _events_delivered(self) -> None:
+        """Let the recorder hear every event emitted so far (a session's Started, just after
+        `play`), so a check-in given now is queued behind the row it belongs to."""
+        from coreg_desktop.history_recorder import ROW_WAIT_S
+
+        player = self._player
+        if player is not None:
+            player.events.flush(ROW_WAIT_S)
 
     @property
     def player(self) -> Player:

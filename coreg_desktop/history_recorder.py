@@ -103,14 +103,20 @@ class HistoryRecorder:
 
     def record_before(self, session: int, before: int | None, state: str | None) -> None:
         """The check-in before `session`, given after it started (the tray's quick reset).
-        BadCheckIn at once for a value out of range; the write itself is queued."""
+
+        BadCheckIn at once for a value out of range. The write is queued behind the session's
+        own, and waited for up to ROW_WAIT_S, so a view that reads the history next sees it;
+        a slower disk only delays it (the caller, often the GUI thread, never waits longer)."""
         check_rating(before, "before")
         check_state(state)
         self._update(session, lambda row: self.history.set_before(row, before, state))
+        self.flush(ROW_WAIT_S)
 
     def record_after(self, session: int, after: int | None) -> None:
+        """The rating after `session`; checked and written as `record_before`."""
         check_rating(after, "after")
         self._update(session, lambda row: self.history.set_after(row, after))
+        self.flush(ROW_WAIT_S)
 
     def row_for(self, session: int) -> int | None:
         """The history row of `session`, once its start has been written (waits briefly)."""

@@ -104,6 +104,10 @@ def test_a_stopped_session_and_a_check_in_given_afterwards(tmp_path: Path) -> No
         session = core.play("calm")
         time.sleep(0.8)
         core.record_before(session.number, 6, None)  # the tray's quick reset asks afterwards
+        row = core.history_row(session.number)
+        assert row is not None
+        said = history.get(row)  # written by the time record_before returns: a view sees it
+        assert said is not None and said.before == 6 and said.ended_by is None
         session.stop(fade_s=0.1)
         wait_ended(session)
         with pytest.raises(BadCheckIn):
@@ -123,6 +127,29 @@ def test_a_stopped_session_and_a_check_in_given_afterwards(tmp_path: Path) -> No
         assert 0.5 < record.listened_seconds < 2.0
     finally:
         core.close()
+
+
+def test_a_check_in_given_the_moment_a_session_starts_is_kept(tmp_path: Path) -> None:
+    """The tray's quick reset: play first, and the answer may come at once (its Started event
+    may not even have reached the recorder yet)."""
+    history = History(tmp_path / "h.sqlite3")
+    core = make_core(tmp_path, history)
+    # Another subscriber taking its time over the previous session's end (a busy window)
+    # holds the next Started back, behind it.
+    core.player.events.subscribe(lambda e: time.sleep(0.4) if isinstance(e, Ended) else None)
+    try:
+        for rating in range(5):
+            session = core.play("calm")
+            core.record_before(session.number, rating, "overwhelmed")
+            row = core.history_row(session.number)
+            assert row is not None
+            record = history.get(row)
+            assert record is not None and (record.before, record.state) == (rating,
+                                                                            "overwhelmed")
+    finally:
+        core.close()
+    assert [r.before for r in history.sessions()] == list(range(5))
+    assert [r.ended_by for r in history.sessions()] == ["stopped"] * 5
 
 
 def test_previews_are_not_history(tmp_path: Path) -> None:
