@@ -399,8 +399,6 @@ def cmd_play(args: argparse.Namespace) -> int:
             core.sleep.cancel()
             session.stop(fade_s=1.0)
             session.wait_stopped(timeout=3.0)
-        elif sleep_minutes is not None and core.sleep.active:
-            _wait_for_sleep(core, interrupted)  # the timer's fade is still playing out
         elif ended and ended[0].reason is EndReason.COMPLETED:
             session.wait_stopped(timeout=1.0)
             progress.show(session.state())
@@ -409,7 +407,9 @@ def cmd_play(args: argparse.Namespace) -> int:
             taps.close()
             taps = None
         signal.signal(signal.SIGINT, previous)  # Ctrl+C skips the question below
-        if after is None and ended and ended[0].reason is EndReason.COMPLETED and _interactive():
+        asleep = core.sleep.active or core.sleep.just_ran_out()  # nobody to ask, we hope
+        if (after is None and ended and ended[0].reason is EndReason.COMPLETED
+                and _interactive() and not asleep):
             after = _ask_after()
         if after is not None:
             core.record_after(session.number, after)
@@ -440,12 +440,6 @@ def _sleep_minutes(minutes: float | None) -> float | None:
         return check_minutes(minutes)
     except SleepTimerError as exc:
         raise BadInput(f"--sleep: {exc}") from exc
-
-
-def _wait_for_sleep(core: Core, interrupted: threading.Event) -> None:
-    """The practice ended under the sleep timer: let its fade play out to the set time."""
-    while core.sleep.active and not interrupted.wait(0.2):
-        pass
 
 
 def _pacer(core: Core, args: argparse.Namespace, ambience: str | None) -> PacerSource | None:

@@ -215,21 +215,49 @@ class Core:
             if self._sleep is None:
                 from coreg_desktop.sleep_timer import SleepTimer
 
-                self._sleep = SleepTimer(self._sleep_fade)
+                self._sleep = SleepTimer(self._sleep_level, self._sleep_finish,
+                                         self._sleep_restore)
             return self._sleep
 
-    def _sleep_fade(self, seconds: float) -> None:
-        """The timer's last minute: whatever plays fades out, to silence at the set time."""
+    def _sleep_level(self, level: float) -> None:
+        """The timer's last minute: the voice and the soundscape follow its level down."""
         if self._player is not None:
-            self._player.stop(fade_s=max(0.3, seconds))
+            self._player.set_volumes(self.settings.number("volume.voice") * level,
+                                     self.settings.number("volume.ambience") * level)
 
-    def _with_sleep_tail(self, source: PracticeSource | BreatheWithSource
-                         ) -> PracticeSource | BreatheWithSource | SleepTail:
-        """A composed practice keeps its soundscape going past its end while the timer runs."""
-        from coreg_desktop.sources import PracticeSource, SleepTail
+    def _sleep_restore(self) -> None:
+        if self._player is not None:
+            self._player.set_volumes(self.settings.number("volume.voice"),
+                                     self.settings.number("volume.ambience"))
 
-        if not isinstance(source, PracticeSource):
+    def _sleep_finish(self) -> None:
+        """The set time: what plays (silent by now) ends; a practice whose own end was heard
+        before (only its soundscape went on) counts as completed. Volumes come back once it
+        has stopped, ready for the next practice."""
+        from coreg_desktop.events import EndReason
+        from coreg_desktop.sources import SleepTail
+
+        player = self._player
+        if player is None:
+            return
+        session = player.session
+        if session is not None and not session.ended:
+            tail = session.source
+            done = isinstance(tail, SleepTail) and tail.in_tail
+            session.stop(fade_s=0.3, reason=EndReason.COMPLETED if done else EndReason.STOPPED)
+            session.wait_stopped(timeout=2.0)
+        self._sleep_restore()
+
+    def _with_sleep_tail(self, source: PracticeSource | BreatheWithSource | PacerSource
+                         ) -> PracticeSource | BreatheWithSource | PacerSource | SleepTail:
+        """A composed practice (or the pacer) keeps its soundscape going past its end while the
+        timer runs. Breathe with Me follows taps and ends when the listener does."""
+        from coreg_desktop.sources import PacerSource, PracticeSource, SleepTail
+
+        if not isinstance(source, PracticeSource | PacerSource):
             return source
+        if isinstance(source, PacerSource) and source.ambience == "none":
+            return source  # a pacer with no soundscape has nothing to keep playing
         return SleepTail(source, lambda: self._sleep is not None and self._sleep.active)
 
     @property
@@ -707,7 +735,8 @@ class Core:
                            ambience=self.options(ambience).ambience or "none")
 
     def play_pacer(self, source: PacerSource, checkin: CheckIn | None = None) -> Session:
-        return self._start(source, source.ambience, source.ambience, checkin)
+        return self._start(self._with_sleep_tail(source), source.ambience, source.ambience,
+                           checkin)
 
     def render_pacer(self, source: PacerSource,
                      progress: Callable[[float], None] | None = None) -> np.ndarray:

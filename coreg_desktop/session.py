@@ -552,11 +552,12 @@ class Session:
         self.mixer.seek(seconds_to_frames(max(0.0, seconds)))
         self._poke()
 
-    def stop(self, fade_s: float = 1.0) -> None:
-        """Fade out and end (reason: stopped); nothing happens if it has already ended."""
+    def stop(self, fade_s: float = 1.0, reason: EndReason = EndReason.STOPPED) -> None:
+        """Fade out and end (reason: stopped, unless the sleep timer ends a practice that was
+        heard to its end); nothing happens if it has already ended."""
         self._stop.set()
         self._first_words.set()  # release a waiting ambience loader, which then gives up
-        self._end(EndReason.STOPPED, fade_s)
+        self._end(reason, fade_s)
 
     def fail(self, notice: str) -> None:
         """It cannot go on: fade out, say so once, end (reason: failed)."""

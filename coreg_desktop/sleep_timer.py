@@ -1,10 +1,13 @@
 """The sleep timer: everything fades out over the last minute, and playback stops at the set time.
 
 It counts on the wall clock from when it is set, like a bedside radio's, whatever plays or pauses
-meanwhile, and it can be lengthened or shortened while it runs (the tray's +5 / -5 minutes). One
-thread sleeps until the fade is due (no polling), then asks for a fade of exactly the time left,
-so the sound is gone at the set time and never cut off early. Nothing here imports Qt: the
-terminal's `play --sleep` and the desktop's player, tray and MPRIS all use one timer.
+meanwhile, and it can be lengthened, shortened or turned off while it runs (the tray's +5 / -5
+minutes), even during the fade: the fade is a level the player follows (`level(f)`, f from 1 down
+to 0 on a smooth curve), not a stop already under way, so "5 more minutes" in the last minute
+brings the sound back up (`restore()`). Only at the set time does the session end (`finish()`),
+so the history records the time really heard. One thread sleeps until the fade is due, then
+steps the level four times a second (the player glides between steps, so nothing zips). Nothing
+here imports Qt: the terminal's `play --sleep`, the player, the tray and MPRIS share one timer.
 
 While it runs, a practice that ends does not end the sound: its soundscape keeps looping
 (`SleepTail`) until the timer runs out, which is what falling asleep to Sleep Wind-Down needs.
@@ -13,6 +16,7 @@ While it runs, a practice that ends does not end the sound: its soundscape keeps
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +25,10 @@ log = logging.getLogger(__name__)
 
 #: Everything fades out over the timer's last minute.
 FADE_S = 60.0
+#: How often the level steps during the fade (the mixer glides between steps).
+STEP_S = 0.25
+#: A session that ends this soon after the timer ran out was ended by it.
+JUST_ENDED_S = 5.0
 CHOICES_MIN = (15, 30, 60)
 STEP_MIN = 5
 RANGE_MIN = (1.0, 600.0)
@@ -40,27 +48,42 @@ def check_minutes(minutes: float) -> float:
     return float(minutes)
 
 
-class SleepTimer:
-    """Calls `fade(seconds)` when the fade is due, with the seconds left until the set time.
+def fade_level(left_s: float, fade_s: float = FADE_S) -> float:
+    """The level `left_s` before the set time: 1 until the fade, then a cosine down to 0, so
+    the sound leaves slowly at first and gently at the very end."""
+    if left_s >= fade_s:
+        return 1.0
+    if left_s <= 0:
+        return 0.0
+    return 0.5 - 0.5 * math.cos(math.pi * left_s / fade_s)
 
-    `clock` is the time source (monotonic seconds), replaceable so tests can run an hour-long
-    timer in no time; listeners hear the seconds left whenever the timer is set, changed,
-    cancelled (None) or runs out (None).
+
+class SleepTimer:
+    """Drives a player through its last `fade_s`: `level(f)` as it fades, `finish()` at the set
+    time, `restore()` when a fade under way is called off (lengthened past it, or turned off).
+
+    `clock` is the time source (monotonic seconds). Listeners hear the seconds left whenever the
+    timer is set, changed, turned off (None) or runs out (None).
     """
 
     def __init__(
         self,
-        fade: Callable[[float], None],
+        level: Callable[[float], None],
+        finish: Callable[[], None],
+        restore: Callable[[], None],
         clock: Callable[[], float] = time.monotonic,
         fade_s: float = FADE_S,
     ) -> None:
-        self._fade = fade
+        self._level = level
+        self._finish = finish
+        self._restore = restore
         self._clock = clock
         self.fade_s = fade_s
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._deadline: float | None = None
-        self._faded = False
+        self._fading = False
+        self._ran_out_at = -math.inf
         self._listeners: list[Listener] = []
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -71,10 +94,18 @@ class SleepTimer:
     def active(self) -> bool:
         return self._deadline is not None
 
+    @property
+    def fading(self) -> bool:
+        return self._fading
+
     def remaining(self) -> float | None:
         """Seconds until everything stops, or None when no timer is set."""
         deadline = self._deadline
         return None if deadline is None else max(0.0, deadline - self._clock())
+
+    def just_ran_out(self) -> bool:
+        """True for a few seconds after the timer ended the sound (no after question then)."""
+        return self._clock() - self._ran_out_at < JUST_ENDED_S
 
     # ------------------------------------------------------------------ changes
 
@@ -84,7 +115,6 @@ class SleepTimer:
             raise SleepTimerError(f"a sleep timer of {minutes:g} minutes is not possible")
         with self._lock:
             self._deadline = self._clock() + minutes * 60.0
-            self._faded = False
             self._ensure_thread()
             self._changed.notify_all()
         log.info("Sleep timer set for %g minutes", minutes)
@@ -99,7 +129,6 @@ class SleepTimer:
             now = self._clock()
             self._deadline = max(now + min(60.0, self._deadline - now),
                                  self._deadline + minutes * 60.0)
-            self._faded = self._faded and self._deadline - now <= self.fade_s
             self._changed.notify_all()
         self._tell()
 
@@ -109,7 +138,7 @@ class SleepTimer:
                 return
             self._deadline = None
             self._changed.notify_all()
-        log.info("Sleep timer cancelled")
+        log.info("Sleep timer turned off")
         self._tell()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -143,32 +172,43 @@ class SleepTimer:
     def _run(self) -> None:
         while True:
             with self._lock:
-                while not self._closed and (self._deadline is None or self._faded):
-                    if self._deadline is not None and self._clock() >= self._deadline:
-                        break
-                    self._changed.wait(None if self._deadline is None else
-                                       max(0.05, self._deadline - self._clock()))
                 if self._closed:
                     return
-                assert self._deadline is not None
-                left = self._deadline - self._clock()
-                if left <= 0 and self._faded:
-                    self._deadline = None  # ran out: the fade ended the sound
-                    ran_out = True
-                elif left > self.fade_s:
-                    self._changed.wait(left - self.fade_s)
-                    continue
+                deadline = self._deadline
+                left = None if deadline is None else deadline - self._clock()
+                if left is None or left > self.fade_s:
+                    was_fading, self._fading = self._fading, False
+                    if not was_fading:
+                        self._changed.wait(None if left is None else left - self.fade_s)
+                        continue
+                    action = "restore"
+                elif left > 0:
+                    self._fading = True
+                    action = "level"
                 else:
-                    self._faded = True
-                    ran_out = False
-            if ran_out:
+                    self._deadline = None
+                    self._fading = False
+                    self._ran_out_at = self._clock()
+                    action = "finish"
+            self._act(action, left)
+            if action == "level":
+                with self._lock:
+                    if not self._closed:
+                        self._changed.wait(STEP_S)
+            elif action == "finish":
                 log.info("Sleep timer ran out")
                 self._tell()
-                continue
-            try:
-                self._fade(max(0.0, left))
-            except Exception:  # a failing player must not take the timer's thread with it
-                log.exception("The sleep timer could not fade out")
+
+    def _act(self, action: str, left: float | None) -> None:
+        try:
+            if action == "level":
+                self._level(fade_level(left or 0.0, self.fade_s))
+            elif action == "finish":
+                self._finish()
+            else:
+                self._restore()
+        except Exception:  # a failing player must not take the timer's thread with it
+            log.exception("The sleep timer could not %s", action)
 
     def _tell(self) -> None:
         with self._lock:

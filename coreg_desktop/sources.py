@@ -242,7 +242,8 @@ class PacerSource:
 
 
 class SleepTail:
-    """A composed practice whose soundscape keeps looping after its end while a sleep timer runs.
+    """A composed practice (or the pacer) whose soundscape keeps looping after its end while a
+    sleep timer runs.
 
     It hands out the practice as it is, but not as the last chunk: when the session asks for more
     (half a minute before the end), a running timer gets another half minute of quiet, over
@@ -252,11 +253,15 @@ class SleepTail:
 
     TAIL_CHUNK_S = 30.0
 
-    def __init__(self, inner: PracticeSource, keep_going: Callable[[], bool]) -> None:
+    def __init__(self, inner: PracticeSource | PacerSource,
+                 keep_going: Callable[[], bool]) -> None:
         self.inner = inner
         self._keep_going = keep_going
         self._inner_done = False
         self._last_step = 0
+        #: The practice itself has been played out: only its soundscape goes on (so the timer's
+        #: end is the practice's completion, not a stop).
+        self.in_tail = False
 
     @property
     def id(self) -> str:
@@ -269,10 +274,6 @@ class SleepTail:
     @property
     def ambience(self) -> str:
         return self.inner.ambience
-
-    @property
-    def practice(self) -> Practice:
-        return self.inner.practice
 
     @property
     def items(self) -> list[Item]:
@@ -289,6 +290,7 @@ class SleepTail:
                 self._last_step = chunk.items[-1].step
             return Chunk(chunk.items, last=False)
         if self._keep_going():
+            self.in_tail = True
             return Chunk((Silence(self.TAIL_CHUNK_S, self._last_step),), last=False)
         return Chunk((), last=True)
 

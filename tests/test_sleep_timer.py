@@ -21,6 +21,7 @@ from coreg_desktop.sleep_timer import (
     SleepTimer,
     SleepTimerError,
     check_minutes,
+    fade_level,
     format_left,
 )
 from coreg_desktop.sources import PracticeSource, SleepTail
@@ -28,37 +29,70 @@ from coreg_desktop.tts.cache import ClipCache
 from coreg_desktop.tts.narrator import Narrator
 
 
-def test_the_fade_comes_once_with_the_time_left_and_then_the_timer_runs_out() -> None:
-    fades: list[tuple[float, float]] = []
+class Recorder:
+    """What the timer asks of a player, with when."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.levels: list[tuple[float, float]] = []
+        self.finished: list[float] = []
+        self.restored: list[float] = []
+
+    def now(self) -> float:
+        return time.monotonic() - self.started
+
+    def timer(self, fade_s: float) -> SleepTimer:
+        return SleepTimer(lambda f: self.levels.append((self.now(), f)),
+                          lambda: self.finished.append(self.now()),
+                          lambda: self.restored.append(self.now()), fade_s=fade_s)
+
+
+def test_the_level_falls_smoothly_over_the_fade_and_the_end_comes_at_the_set_time() -> None:
+    seen = Recorder()
     heard: list[float | None] = []
-    started = time.monotonic()
-    timer = SleepTimer(lambda left: fades.append((time.monotonic() - started, left)), fade_s=1.0)
+    timer = seen.timer(fade_s=1.5)
     timer.subscribe(heard.append)
     timer.set(3 / 60)  # three seconds
     assert timer.active and 2.5 < (timer.remaining() or 0) <= 3.0
     time.sleep(3.6)
-    assert len(fades) == 1, fades
-    at, left = fades[0]
-    assert 1.8 < at < 2.6 and 0.5 < left <= 1.0 and abs(at + left - 3.0) < 0.3, fades
-    assert not timer.active and timer.remaining() is None
-    assert heard[0] is not None and heard[-1] is None
+    assert len(seen.finished) == 1 and abs(seen.finished[0] - 3.0) < 0.3, seen.finished
+    times = [t for t, _ in seen.levels]
+    levels = [f for _, f in seen.levels]
+    assert len(levels) >= 4 and min(times) > 1.3, seen.levels  # nothing before the fade
+    assert levels == sorted(levels, reverse=True) and levels[0] > 0.8 and levels[-1] < 0.25
+    assert not timer.active and timer.remaining() is None and timer.just_ran_out()
+    assert heard[0] is not None and heard[-1] is None and seen.restored == []
     timer.close()
 
 
-def test_cancelled_or_lengthened_it_does_not_fade_early() -> None:
-    fades: list[float] = []
-    timer = SleepTimer(fades.append, fade_s=1.0)
-    timer.set(2 / 60)
+def test_lengthened_or_turned_off_during_the_fade_the_sound_comes_back() -> None:
+    seen = Recorder()
+    timer = seen.timer(fade_s=2.0)
+    timer.set(2.5 / 60)
+    time.sleep(1.5)  # a second into the fade
+    assert timer.fading and seen.levels
+    timer.extend(5 / 60)  # five seconds more: out of the fade again
+    time.sleep(0.5)
+    assert seen.restored and not timer.fading and seen.finished == []
+    time.sleep(3.8)  # the new end is 7.5 s from the start, its fade from 5.5 s
+    assert timer.fading
     timer.cancel()
-    time.sleep(2.5)
-    assert fades == [] and not timer.active
-    timer.set(2 / 60)
-    timer.extend(5 / 60)  # seven seconds in all
-    time.sleep(2.5)
-    assert fades == [] and 4.0 < (timer.remaining() or 0) < 5.0
-    timer.extend(-10)  # shortening never drops below a minute left (or what is left)
-    assert 4.0 < (timer.remaining() or 0) < 5.0
+    time.sleep(0.5)
+    assert len(seen.restored) == 2 and seen.finished == [] and not timer.active
+    timer.extend(-10)  # nothing to change when off
+    assert timer.remaining() is None
     timer.close()
+
+
+def test_shortening_never_drops_below_a_minute_left_or_what_is_left() -> None:
+    seen = Recorder()
+    timer = seen.timer(fade_s=1.0)
+    timer.set(10)
+    timer.extend(-60)
+    assert 59 < (timer.remaining() or 0) <= 60
+    timer.cancel()
+    timer.close()
+    assert seen.finished == []
 
 
 def test_what_a_listener_types_is_checked_in_one_line() -> None:
@@ -69,6 +103,8 @@ def test_what_a_listener_types_is_checked_in_one_line() -> None:
         assert "\n" not in str(caught.value) and "out of range" in str(caught.value)
     assert format_left(None) == "" and format_left(30) == "under a minute left"
     assert format_left(23 * 60 - 10) == "23 min left"
+    assert fade_level(90, 60) == 1.0 and fade_level(0, 60) == 0.0
+    assert fade_level(30, 60) == pytest.approx(0.5) and fade_level(59, 60) > 0.99
 
 
 class RecordingOutput(NullOutput):
@@ -109,22 +145,31 @@ def test_a_practice_keeps_its_soundscape_until_the_timer_fades_it_out(tmp_path: 
             ended.set()
 
     player.events.subscribe(hear)
-    timer = SleepTimer(lambda left: player.stop(fade_s=left), fade_s=2.0)
+    def finish() -> None:
+        session = player.session
+        assert session is not None
+        session.stop(fade_s=0.3, reason=EndReason.COMPLETED if tail.in_tail else
+                     EndReason.STOPPED)
+
+    timer = SleepTimer(lambda f: player.set_volumes(f, f), finish,
+                       lambda: player.set_volumes(1.0, 1.0), fade_s=2.0)
     practice = Practice(id="tiny", title="Tiny", ambience="soft-pad", steps=(Say("Rest now."),))
+    tail = SleepTail(PracticeSource(practice), lambda: timer.active)
     player.open()
     try:
         timer.set(8 / 60)
-        player.play(SleepTail(PracticeSource(practice), lambda: timer.active), "soft-pad")
+        player.play(tail, "soft-pad")
         assert ended.wait(15), "the timer did not end the session"
 
-        time.sleep(3.0)  # the fade plays out after the end is announced
+        time.sleep(0.5)
     finally:
         player.close()
         timer.close()
     end = next(e for e in events if isinstance(e, Ended))
-    assert end.reason is EndReason.STOPPED  # the timer stopped it, not the practice's end
-    # The end is announced as the fade begins (a session's fade is queued before its end).
-    assert 5.5 < end.heard_seconds < 6.8, end.heard_seconds
+    # The practice was heard to its end before the timer ended its soundscape: completed, and
+    # heard until the set time.
+    assert end.reason is EndReason.COMPLETED and tail.in_tail
+    assert 7.3 < end.heard_seconds < 8.6, end.heard_seconds
     rms = levels(output.blocks)
     loud = float(np.median(rms[30:50]))  # seconds 3 to 5: the practice is over, ambience plays
     assert loud > 0.003, "the soundscape stopped with the practice"

@@ -220,6 +220,10 @@ class PlayerBridge(QObject):
     def sleep_left(self) -> float | None:
         return self.core.sleep.remaining()
 
+    def sleep_ending(self) -> bool:
+        """The sleep timer runs, or has just ended what played: no after question now."""
+        return self.core.sleep.active or self.core.sleep.just_ran_out()
+
     def _sleep_heard(self, left: float | None) -> None:
         if left is None:
             self._sleep_minute.stop()

@@ -213,7 +213,7 @@ class CompactWindow(QWidget):
         session = self._bridge.session_number
         if (reason == EndReason.FAILED.value or not self._settings.flag("checkin.after")
                 or not self.isVisible() or session < 0
-                or self._bridge.sleep_left() is not None):  # falling asleep: no question
+                or self._bridge.sleep_ending()):  # falling asleep: no question
             return
         self._after_session, self._after_before = session, self._bridge.before
         self.checkin_panel.ask(AFTER)

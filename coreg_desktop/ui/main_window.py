@@ -370,7 +370,7 @@ class MainWindow(QMainWindow):
         """Ask the after question where the practice was seen ending, if it is asked at all."""
         if reason == EndReason.FAILED.value or not self.settings.flag("checkin.after"):
             return
-        if self.bridge.sleep_left() is not None:
+        if self.bridge.sleep_ending():
             return  # the sleep timer is fading it out: nobody should be asked anything
         if self.stack.currentWidget() is not self.player_view:
             return
