@@ -22,7 +22,6 @@ LOW, HIGH = RATING_RANGE
 HIGH_ACTIVATION = 6
 
 STAY_SAFE = "stay-safe"
-EXTENDED_EXHALE = "extended-exhale"
 ORIENTING = "orienting"
 SAFE_PERSON = "safe-person"
 SELF_COMPASSION = "self-compassion"
@@ -88,9 +87,6 @@ def suggest(
     """A practice that may fit how the listener feels, and why, in one line; None without a
     fitting practice or an answer. It only suggests: the library stays as it is."""
     if state in ("on edge", "overwhelmed") or (before is not None and before >= HIGH_ACTIVATION):
-        if EXTENDED_EXHALE in available:
-            return Suggestion(EXTENDED_EXHALE, "A breath out that is longer than the breath in "
-                              "tells the body it can slow down.")
         if STAY_SAFE in available:
             return Suggestion(STAY_SAFE, "When everything feels loud, finding solid ground "
                               "comes first.")

@@ -679,6 +679,13 @@ def cmd_config(args: argparse.Namespace) -> int:
             return EXIT_OK
         if command == "set":
             value = settings_mod.parse(option, args.value)
+            if option.key == "ambience" and value:
+                from coreg_desktop.core import UnknownAmbience, check_ambience
+
+                try:
+                    check_ambience(value)  # a mix must exist to be chosen
+                except UnknownAmbience as exc:
+                    raise BadInput(f"ambience: {exc}") from exc
             if option.key == "voice" and value:
                 _check_voice(value)
             if option.key == safe_person_cli.KEY and value:

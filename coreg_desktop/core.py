@@ -204,6 +204,7 @@ class Core:
         self._busy_seen = -float("inf")  # when other work was last seen under way
         self._sleep: SleepTimer | None = None
         self._patterns: PatternBook | None = None
+        self._missing_mixes: set[str] = set()
         self._unsubscribe = settings.subscribe(self._settings_changed)
 
     # ------------------------------------------------------------------ parts, built on first use
@@ -498,7 +499,7 @@ class Core:
         from coreg_desktop.practice.timeline import MemoClip
         from coreg_desktop.safe_people import relationship_phrase
 
-        chosen = ambience or self.settings.text("ambience") or None
+        chosen = ambience or self._setting_ambience()
         values = self.settings.placeholder_values()
         if person is None and look_up:
             person = self.safe_person()
@@ -746,6 +747,22 @@ class Core:
                              voice_gain=self.settings.number("volume.voice"),
                              ambience_gain=self.settings.number("volume.ambience"),
                              progress=progress)
+
+    def _setting_ambience(self) -> str | None:
+        """The soundscape setting, if it can be played: a mix removed since it was chosen falls
+        back to each practice's own soundscape, said once."""
+        from coreg_desktop.audio.mixes import PREFIX
+
+        value = self.settings.text("ambience") or None
+        if value is not None and value.startswith(PREFIX):
+            try:
+                check_ambience(value)
+            except UnknownAmbience as exc:
+                if value not in self._missing_mixes:
+                    self._missing_mixes.add(value)
+                    self._on_notice(f"{exc}; each practice plays its own soundscape instead.")
+                return None
+        return value
 
     def _voice_heard(self, player: Player) -> str | None:
         """The voice a session will speak with, for the history; None: captions only."""

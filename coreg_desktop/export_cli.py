@@ -131,10 +131,18 @@ def clock(seconds: float) -> str:
 
 def export_all(args: argparse.Namespace) -> int:
     """Every practice that has an end, one file each, named by its id."""
+    from coreg_desktop.audio.export import FORMATS, ExportError, check_quality, supported
     from coreg_desktop.cli import EXIT_OK, BadInput, _ambience_choice, _core
 
     folder: Path = args.folder
     extension = "." + str(args.format).lower().lstrip(".")
+    if extension not in FORMATS:  # before any folder is made
+        raise BadInput(f'--format "{args.format}" is not a format Coreg can write; use '
+                       f"{supported().replace('.', '')}")
+    try:
+        check_quality(FORMATS[extension], args.quality)
+    except ExportError as exc:
+        raise BadInput(str(exc)) from exc
     if folder.exists() and not folder.is_dir():
         raise BadInput(f"{folder}: is a file, not a folder")
     try:

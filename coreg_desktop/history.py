@@ -477,8 +477,15 @@ class History:
     # ------------------------------------------------------------------ deleting
 
     def delete_all(self) -> int:
-        """Remove every session; returns how many there were."""
-        return self._delete("DELETE FROM sessions", ())
+        """Remove every session, and any damaged copies moved aside earlier (they hold old
+        sessions too: "delete my data" means all of it); returns how many sessions there were."""
+        count = self._delete("DELETE FROM sessions", ())
+        for aside in self.path.parent.glob(f"{self.path.name}.corrupt-*"):
+            try:
+                aside.unlink()
+            except OSError as exc:
+                log.warning("Could not remove the old history copy %s: %s", aside, exc)
+        return count
 
     def delete_before(self, day: date) -> int:
         """Remove the sessions that started before the listener's local `day`."""

@@ -225,6 +225,8 @@ def _check_list(option: Option, value: Any) -> list[str]:
                                f"use {option.allowed()}")
         if item.strip().lower() not in items:
             items.append(item.strip().lower())
+    if not items:  # reminders on with no time or day would never come, without a word
+        raise SettingError(f"{option.key}: give at least one; use {option.allowed()}")
     if option.item is WEEKDAY_RE:
         return [day for day in WEEKDAYS if day in items]
     return sorted(items)

@@ -81,7 +81,7 @@ def test_check_in_values_are_checked() -> None:
         (6, None, BUILT_IN, "stay-safe"),
         (3, "on edge", BUILT_IN, "stay-safe"),
         (None, "overwhelmed", BUILT_IN, "stay-safe"),
-        (9, None, BUILT_IN | {"extended-exhale"}, "extended-exhale"),
+        (9, None, BUILT_IN | {"extended-exhale"}, "stay-safe"),  # a pattern, not a practice
         (None, "shut down", BUILT_IN | {"orienting"}, "orienting"),
         (None, "shut down", BUILT_IN, "quick-reset"),
         (4, "settled", BUILT_IN, "safe-person"),
@@ -113,3 +113,14 @@ def test_every_suggestion_names_a_practice_that_exists() -> None:
         for state in (None, "shut down", "on edge", "settled", "overwhelmed"):
             found = suggest(before, state, ids)
             assert found is None or found.practice_id in ids
+
+
+def test_suggestions_name_practices_the_real_library_has() -> None:
+    from coreg_desktop.practice.loader import load_library
+
+    ids = set(load_library().practices)
+    for before, state in ((8, None), (None, "shut down"), (2, "settled"), (None, "on edge")):
+        found = suggest(before, state, ids)
+        assert found is not None and found.practice_id in ids, (before, state, found)
+    shut_down = suggest(None, "shut down", ids)
+    assert shut_down is not None and shut_down.practice_id == "orienting"

@@ -56,7 +56,7 @@ def test_unknown_practice_is_bad_input_with_suggestions() -> None:
         (["render", "quick-reset", "-o", "x.mp3", "--quality", "super"], 'quality "super"'),
         (["render", "quick-reset", "-o", "x.opus", "--quality", "999k"], "from 32 to 320 kbps"),
         (["export-all", "/proc/coreg-out"], "cannot make this folder"),
-        (["export-all", "/tmp", "--format", "wma"], '".wma" is not a format'),
+        (["export-all", "/tmp/coreg-never-made", "--format", "wma"], '--format "wma" is not'),
         (["render", "quick-reset", "-o", "x.wav", "--ambience", "rainn"], 'did you mean "rain"'),
         (["render", "quick-reset"], "required"),
         (["frobnicate"], "invalid choice"),
@@ -174,6 +174,10 @@ def test_config_list_get_set_unset_round_trip(tmp_path: Path) -> None:
     assert re.search(r'^name +"Robin"  \(default \(empty\)\)$', text, re.M), text
     assert re.search(r"^reminders\.times +19:00$", text, re.M), text
     assert run("config", "set", "reminders.times", "20:30, 08:00").returncode == 0
+    empty = run("config", "set", "reminders.times", "")
+    assert empty.returncode == 2 and "give at least one" in empty.stderr
+    nomix = run("config", "set", "ambience", "mix:nothing")
+    assert nomix.returncode == 2 and 'no mix called "nothing"' in nomix.stderr
     assert run("config", "get", "reminders.times").stdout == "08:00, 20:30\n"
     wrong = run("config", "set", "reminders.days", "mon, someday")
     assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1, wrong.stderr

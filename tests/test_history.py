@@ -333,3 +333,16 @@ def test_a_history_in_a_folder_that_cannot_be_made_says_why(tmp_path: Path) -> N
     with pytest.raises(HistoryError) as raised:
         History(blocker / "history.sqlite3")
     assert "\n" not in str(raised.value)
+
+
+def test_deleting_everything_also_removes_damaged_copies_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"this is not a database")
+    history = History(path)
+    history.sessions()  # opening it moves the damaged file aside
+    assert history.notice and list(tmp_path.glob("history.sqlite3.corrupt-*"))
+    history.start("stay-safe", "Stay Safe", voice=None, ambience=None)
+    assert history.delete_all() == 1
+    history.close()
+    assert not list(tmp_path.glob("history.sqlite3.corrupt-*"))
+    assert History(path).sessions() == []

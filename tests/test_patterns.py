@@ -20,6 +20,7 @@ from coreg_desktop.practice.patterns import (
     PatternError,
     from_rate,
     parse_ratio,
+    pattern_id_for,
 )
 from coreg_desktop.practice.timeline import BreathPhase, Item, compile_timeline
 from coreg_desktop.session import render_source
@@ -234,3 +235,32 @@ def test_bad_pacer_and_sleep_options_are_one_line_before_anything_plays(
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1 and expected in lines[0], done.stderr
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_saving_keeps_what_the_listener_wrote_by_hand_and_refuses_control_characters(
+    tmp_path: Path
+) -> None:
+    user = tmp_path / "patterns.toml"
+    user.write_text(
+        '[[pattern]]\nid = "mine"\ntitle = "Mine \\"quoted\\""\nsummary = "For the evening."\n'
+        'phases = [{breath = "in", seconds = 2, fill = [0.0, 0.6]}, '
+        '{breath = "in", seconds = 1, fill = [0.6, 1.0]}, {breath = "out", seconds = 6}]\n'
+        '\n[[pattern]]\nid = "box"\ntitle = "My box"\n'
+        'phases = [{breath = "in", seconds = 5}, {breath = "out", seconds = 5}]\n')
+    lines: list[str] = []
+    patterns = PatternBook(user, report=lines.append)
+    assert len(lines) == 1 and '"box" has the id of a built-in' in lines[0]
+    patterns.add(BreathPattern("other", "Other", inhale=4, exhale=6, builtin=False))
+    again = PatternBook(user, report=lambda _line: None)
+    mine = again.get("mine")
+    assert mine.title == 'Mine "quoted"' and mine.summary == "For the evening."
+    assert [p.fill for p in mine.phases] == [(0.0, 0.6), (0.6, 1.0), None]
+    assert [p.id for p in again.shadowed] == ["box"]  # still in the file, not used
+    with pytest.raises(PatternError, match="not allowed"):
+        pattern_id_for("my\nbox")
+
+
+def test_a_pattern_name_with_a_line_break_is_one_line_from_the_terminal() -> None:
+    done = run("pattern", "add", "my\nbox", "--inhale", "4", "--exhale", "6")
+    assert done.returncode == 2 and "not allowed" in done.stderr
+    assert run("pattern", "list").returncode == 0

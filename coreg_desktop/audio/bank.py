@@ -95,9 +95,9 @@ class SoundBank:
                 lambda layer: ambience_mod.load_ambience(layer, self._ambience_cache),
                 *ambience_mod.target_levels(),
             )
-        except Exception as exc:
+        except Exception as exc:  # not kept: a mix fixed later plays the next time
             log.warning("Mix %r is unavailable: %s", ambience_id, exc)
-            loop = None
+            return None
         with self._lock:
             self._ambience[key] = loop
             self._ambience[ambience_id] = loop  # what ambience_if_ready finds

@@ -10,6 +10,7 @@ soundscape, so choosing a mix never makes the background jump in level.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -67,8 +68,8 @@ class Mix:
 
 
 def mix_id_for(name: str) -> str:
-    cleaned = re.sub(r"[\s_]+", "-", name.strip().lower().removeprefix(PREFIX))
-    if not ID_RE.fullmatch(cleaned):
+    cleaned = re.sub(r"[ _]+", "-", name.strip().lower().removeprefix(PREFIX))
+    if not ID_RE.fullmatch(cleaned) or any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise MixError(f'mix name "{name}" is not allowed; use up to 40 letters, digits, '
                        "spaces or dashes, starting with a letter or digit")
     return cleaned
@@ -127,13 +128,17 @@ def render(mix: Mix, loop_of: Callable[[str], np.ndarray], target_rms: float,
 
 
 def dumps(mixes: list[Mix]) -> str:
+    """The mixes as TOML. Strings are written as JSON strings, which are valid TOML basic
+    strings with every quote, backslash and control character escaped."""
     out = ["# Your soundscape mixes, kept by Coreg (`coreg-desktop mix add`).\n"]
     for mix in mixes:
-        layers = ", ".join(f'{{ ambience = "{x.ambience}", volume = {x.volume} }}'
+        layers = ", ".join(f"{{ ambience = {json.dumps(x.ambience)}, volume = {x.volume} }}"
                            for x in mix.layers)
-        title = mix.title.replace("\\", "\\\\").replace('"', '\\"')
-        out.append(f'\n[[mix]]\nid = "{mix.id}"\ntitle = "{title}"\nlayers = [{layers}]\n')
-    return "".join(out)
+        out.append(f"\n[[mix]]\nid = {json.dumps(mix.id)}\ntitle = {json.dumps(mix.title)}\n"
+                   f"layers = [{layers}]\n")
+    text = "".join(out)
+    tomllib.loads(text)  # never write what could not be read back
+    return text
 
 
 class MixBook:

@@ -15,6 +15,7 @@ step), so each cue falls on an exact sample and a pacer never drifts, however lo
 from __future__ import annotations
 
 import importlib.resources
+import json
 import logging
 import math
 import re
@@ -176,8 +177,9 @@ def parse_ratio(text: str) -> float:
 
 def pattern_id_for(name: str) -> str:
     """The id a custom pattern's name gives: lower case, dashes for spaces."""
-    cleaned = re.sub(r"[\s_]+", "-", name.strip().lower())
-    if not ID_RE.fullmatch(cleaned) or len(name.strip()) > NAME_MAX:
+    cleaned = re.sub(r"[ _]+", "-", name.strip().lower())
+    if (not ID_RE.fullmatch(cleaned) or len(name.strip()) > NAME_MAX
+            or any(ord(c) < 32 or ord(c) == 127 for c in name)):
         raise PatternError(f'pattern name "{name}" is not allowed; use up to {NAME_MAX} letters, '
                            "digits, spaces or dashes, starting with a letter or digit")
     return cleaned
@@ -240,18 +242,21 @@ def load_file(path: Path, builtin: bool) -> list[BreathPattern]:
 
 
 def dumps(patterns: Iterable[BreathPattern]) -> str:
-    """The listener's patterns as TOML (tomllib reads; nothing in the standard library writes)."""
+    """The listener's patterns as TOML, everything they hold (a summary or a phase's fill
+    written by hand survives a `pattern add`). Strings are JSON strings: valid TOML basic
+    strings with quotes, backslashes and control characters escaped."""
     out = ["# Your own breathing patterns, kept by Coreg (`coreg-desktop pattern add`).\n"]
     for p in patterns:
-        phases = ", ".join(f'{{ breath = "{WORD_OF[x.phase]}", seconds = {x.seconds} }}'
-                           for x in p.phases)
-        out.append(f'\n[[pattern]]\nid = "{p.id}"\ntitle = {_toml_text(p.title)}\n'
-                   f"phases = [{phases}]\n")
-    return "".join(out)
-
-
-def _toml_text(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        phases = []
+        for x in p.phases:
+            fill = f", fill = [{x.fill[0]}, {x.fill[1]}]" if x.fill is not None else ""
+            phases.append(f'{{ breath = "{WORD_OF[x.phase]}", seconds = {x.seconds}{fill} }}')
+        summary = f"summary = {json.dumps(p.summary)}\n" if p.summary else ""
+        out.append(f"\n[[pattern]]\nid = {json.dumps(p.id)}\ntitle = {json.dumps(p.title)}\n"
+                   f"{summary}phases = [{', '.join(phases)}]\n")
+    text = "".join(out)
+    tomllib.loads(text)  # never write what could not be read back
+    return text
 
 
 class PatternBook:
@@ -263,6 +268,7 @@ class PatternBook:
         self._report = report or log.warning
         self.builtin = load_file(builtin_patterns_file(), builtin=True)
         self.problem: str | None = None
+        self.shadowed: list[BreathPattern] = []
         self.mine = self._load_mine()
 
     def _load_mine(self) -> list[BreathPattern]:
@@ -273,6 +279,11 @@ class PatternBook:
             self._report(f"{exc}; your own patterns are not used until it is fixed")
             return []
         taken = {p.id for p in self.builtin}
+        #: Kept in the file (never dropped by a save) but not used: a built-in has their id.
+        self.shadowed = [p for p in mine if p.id in taken]
+        for p in self.shadowed:
+            self._report(f'{self.user_file}: your pattern "{p.id}" has the id of a built-in '
+                         "one, so the built-in is used; rename yours to use it")
         return [p for p in mine if p.id not in taken]
 
     def all(self) -> list[BreathPattern]:
@@ -297,7 +308,7 @@ class PatternBook:
         if any(p.id == pattern.id for p in self.builtin):
             raise PatternError(f'"{pattern.id}" is a built-in pattern; give yours another name')
         mine = [p for p in self.mine if p.id != pattern.id] + [pattern]
-        files.atomic_write(self.user_file, dumps(mine))
+        files.atomic_write(self.user_file, dumps([*self.shadowed, *mine]))
         self.mine = mine
         return pattern
 
@@ -308,6 +319,6 @@ class PatternBook:
         if found.builtin:
             raise PatternError(f'"{found.id}" is built in and cannot be removed')
         mine = [p for p in self.mine if p.id != found.id]
-        files.atomic_write(self.user_file, dumps(mine))
+        files.atomic_write(self.user_file, dumps([*self.shadowed, *mine]))
         self.mine = mine
         return found

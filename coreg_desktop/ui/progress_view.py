@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from coreg_desktop import progress
+from coreg_desktop.history import HistoryError
 from coreg_desktop.progress import EMPTY_TEXT, Summary
 from coreg_desktop.settings import Settings
 from coreg_desktop.ui.bridge import follow_settings
@@ -62,6 +63,8 @@ DELETE_QUESTION = "Delete your practice history?"
 DELETE_DETAIL = ("Every session and every check-in answer kept on this computer will be removed. "
                  "Your settings, voices and safe people stay as they are. This cannot be undone.")
 DELETED_TEXT = "Your practice history was deleted."
+DELETE_FAILED_TEXT = ("Your history could not be deleted just now, so nothing was removed. "
+                      "You can try again in a moment.")
 NO_HISTORY_TEXT = ("Coreg could not open its history file, so nothing can be shown here right "
                    "now. Your practices still play as always.")
 
@@ -298,7 +301,15 @@ class ProgressView(QWidget):
             self._show_empty(True)
             self.delete_button.setEnabled(False)
             return None
-        records = history.sessions()
+        try:
+            records = history.sessions()
+        except HistoryError as exc:  # locked, unreadable: say so, never a traceback
+            log.warning("Could not read the history: %s", exc)
+            self.summary = None
+            self.empty.setText(NO_HISTORY_TEXT)
+            self._show_empty(True)
+            self.delete_button.setEnabled(False)
+            return None
         summary = progress.summarize(
             records, self._today(), streaks=self._settings.flag("progress.streaks"),
             fallback=datetime.now().astimezone().tzinfo,
@@ -413,7 +424,14 @@ class ProgressView(QWidget):
         history = self._history()
         if history is None:
             return
-        removed = history.delete_all()
+        try:
+            removed = history.delete_all()
+        except HistoryError as exc:
+            log.warning("Could not delete the history: %s", exc)
+            self.refresh()
+            self.empty.setText(DELETE_FAILED_TEXT)
+            self._show_empty(True)
+            return
         log.info("history deleted at the listener's request (%d sessions)", removed)
         self.refresh()
         self.deleted.emit()

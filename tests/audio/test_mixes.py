@@ -125,3 +125,16 @@ def test_a_mix_from_the_terminal_plays_under_a_practice(tmp_path: Path) -> None:
                  ("mix", "remove", "nothing")):
         done = run(*args)
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_mix_name_with_a_line_break_is_refused_and_odd_titles_round_trip(
+    tmp_path: Path
+) -> None:
+    from coreg_desktop.audio.mixes import mix_id_for
+
+    with pytest.raises(MixError, match="not allowed"):
+        mix_id_for("a\nb")
+    path = tmp_path / "mixes.toml"
+    book = MixBook(path, KNOWN)
+    book.add(Mix("quoted", 'Rain "and" \\ pad', (Layer("rain", 0.5), Layer("soft-pad", 0.5))))
+    assert MixBook(path, KNOWN).get("quoted").title == 'Rain "and" \\ pad'
