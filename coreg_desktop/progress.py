@@ -200,6 +200,8 @@ def session_line(record: Record, fallback: tzinfo | None = None) -> str:
         parts.append(describe_change(record.before, record.after))
     elif record.before is not None:
         parts.append(f"{record.before} before")
+    elif record.after is not None:  # the tray's quick reset asks only afterwards
+        parts.append(f"{record.after} after")
     return " \u00b7 ".join(parts)
 
 

@@ -98,6 +98,8 @@ def test_session_lines_say_how_it_went_in_plain_words() -> None:
     killed = Row("stay-safe", when, 200, before=6, completed=False, ended_by=None,
                  title="Stay Safe")
     assert progress.session_line(killed).endswith("not finished, 3 min listened · 6 before")
+    tray = Row("quick-reset", when, 100, after=3, title="Quick Reset")  # asked only after
+    assert progress.session_line(tray).endswith("Quick Reset · 2 min · 3 after")
     assert progress.minutes_text(20) == "under a minute"
 
 

@@ -169,10 +169,14 @@ class Tray(QObject):
         self.main_window.bring_to_front()
 
     def play(self, practice_id: str) -> bool:
-        """A practice chosen from the menu plays in the main window; False for an unknown id."""
-        if not self.bridge.play(practice_id):
+        """A practice chosen from the menu (or `--practice ID`) plays in the main window, which
+        asks the before question first as for any practice started there (unless it is turned
+        off); False for an unknown id. Only the quick reset never waits for a question."""
+        if self.bridge.library.get(practice_id) is None:
+            self.bridge.noticeRaised.emit(f'There is no practice called "{practice_id}".')
             return False
         self.open_main()
+        self.main_window.play(practice_id)
         return True
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:

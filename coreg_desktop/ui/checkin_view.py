@@ -214,7 +214,7 @@ class CheckInPanel(QWidget):
             hint.setWordWrap(True)
             hint.setAlignment(Qt.AlignmentFlag.AlignHCenter)
             row.addWidget(hint, 1)
-            self.hint.setText("Number keys answer; Esc skips.")
+            self.hint.setText("Number keys answer (End for 10); Esc skips.")
         self.ask(BEFORE)
 
     # ------------------------------------------------------------------ asking

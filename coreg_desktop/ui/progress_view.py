@@ -20,9 +20,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
-from PySide6.QtCore import QDate, QEvent, Qt, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QTextCharFormat, QTransform
 from PySide6.QtWidgets import (
+    QApplication,
     QCalendarWidget,
     QFrame,
     QHBoxLayout,
@@ -241,6 +242,10 @@ class ProgressView(QWidget):
             QCalendarWidget.VerticalHeaderFormat.NoVerticalHeader)
         self.calendar.setFirstDayOfWeek(Qt.DayOfWeek.Monday)
         self.calendar.setMaximumDate(QDate.currentDate().addYears(1))
+        # The wheel scrolls the page, as everywhere else on it: over the calendar it would turn
+        # the months instead, and a person scrolling down would find themselves in 2027.
+        for part in (self.calendar, *self.calendar.findChildren(QWidget)):
+            part.installEventFilter(self)
         self.calendar.setMinimumHeight(round(m * 14))
         self._marked: set[date] = set()
         calendar_box.addWidget(self.calendar)
@@ -290,6 +295,12 @@ class ProgressView(QWidget):
         return card, inner
 
     # ------------------------------------------------------------------ content
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Wheel and watched is not self.scroll_area:
+            QApplication.sendEvent(self.scroll_area.verticalScrollBar(), event)
+            return True
+        return super().eventFilter(watched, event)
 
     def refresh(self) -> Summary | None:
         """Read the history and show it; the time it took is kept in `last_refresh_ms`."""

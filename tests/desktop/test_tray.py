@@ -292,3 +292,22 @@ def test_without_a_tray_the_quick_reset_is_explained_once_ever(
     assert again.explain_missing_tray() is False
     assert not main.banner_holder.isVisibleTo(main)
     assert OnceFlags(flags.path).seen(FLAG_NO_TRAY_NOTICE)
+
+
+def test_a_practice_from_the_menu_asks_the_before_question_in_the_window_first(
+    qtbot: QtBot, bridge: PlayerBridge, settings: Settings, flags: OnceFlags
+) -> None:
+    """Only the quick reset never waits; a practice chosen from the tray (or `--practice ID`)
+    opens in the window, which asks how activated you feel before it plays."""
+    main = MainWindow(bridge, settings)  # check-ins on, as they are by default
+    compact = CompactWindow(bridge, settings)
+    qtbot.addWidget(main)
+    qtbot.addWidget(compact)
+    tray = Tray(bridge, settings, main, compact, flags=flags)
+    try:
+        assert tray.play("stay-safe")
+        assert main.isVisible() and main.stack.currentWidget() is main.checkin_panel
+        assert not bridge.active  # nothing plays before the answer (or a skip)
+        assert not tray.play("no-such-practice")
+    finally:
+        tray.hide()

@@ -173,3 +173,29 @@ def test_the_window_opens_it_from_the_header_and_esc_goes_back(
     win.grab().save(str(SHOTS / "progress-in-window.png"))
     win.stop_or_back()
     assert win.stack.currentWidget() is win.library_view
+
+
+def test_the_wheel_over_the_calendar_scrolls_the_page_and_keeps_the_month(
+    qtbot: QtBot, history: History, settings: Settings, themed: Callable[..., None]
+) -> None:
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication, QTableView
+
+    fill(history, 40, 10, TODAY)
+    view = make_view(qtbot, history, settings)
+    view.resize(860, 500)  # shorter than the page, so it scrolls
+    qtbot.wait(50)
+    bar = view.scroll_area.verticalScrollBar()
+    assert bar.maximum() > 0
+    month = (view.calendar.yearShown(), view.calendar.monthShown())
+    grid = view.calendar.findChild(QTableView)
+    assert grid is not None
+    start = bar.value()
+    at = QPointF(grid.rect().center())
+    wheel = QWheelEvent(at, QPointF(grid.mapToGlobal(QPoint(int(at.x()), int(at.y())))),
+                        QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(grid.viewport(), wheel)
+    assert (view.calendar.yearShown(), view.calendar.monthShown()) == month
+    assert bar.value() > start  # the page went down
