@@ -18,11 +18,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from coreg_desktop import files
 from coreg_desktop.constants import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    import numpy as np
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -110,6 +112,8 @@ def parse_layer(text: str) -> Layer:
 def render(mix: Mix, loop_of: Callable[[str], np.ndarray], target_rms: float,
            peak_limit: float) -> np.ndarray:
     """The layers summed into one seamless loop, at the loudness of a single soundscape."""
+    import numpy as np  # here: naming or checking a mix (`config`, `list`) needs no numpy
+
     loops = [loop_of(layer.ambience) for layer in mix.layers]
     length = math.lcm(*(len(loop) for loop in loops))
     if length > MAX_LOOP_S * SAMPLE_RATE:  # today's loops all line up at 60 s
