@@ -129,6 +129,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("volume.ambience", float, 0.7, "Soundscape volume, 0 to 1.", range=(0.0, 1.0)),
     Option("captions", bool, True, "Show the words being spoken."),
     Option("reduced_motion", bool, False, "The orb glows instead of changing size."),
+    Option("hide_counts", bool, False,
+           "Leave out the seconds counted down in the orb (counting makes some people strain); "
+           "the words and the orb still lead the breath."),
     Option("tray.click", str, TRAY_QUICK_RESET,
            "What a click on the tray icon does: start the quick reset, or open Coreg.",
            choices=TRAY_CLICK_CHOICES),

@@ -93,6 +93,7 @@ class CompactWindow(QWidget):
 
         self.orb = OrbWidget(bridge, self, halo=COMPACT_HALO)
         self.orb.reduced_motion = settings.flag("reduced_motion")
+        self.orb.counts = not settings.flag("hide_counts")
         self.orb.setMinimumSize(120, 120)
         self.caption = CaptionLabel(self, lines=2, scale=1.0)
         self.transport = TransportButtons(bridge, diameter_em=2.7, parent=self)
@@ -195,6 +196,7 @@ class CompactWindow(QWidget):
         """Re-read the options this window shows (called whenever the settings change)."""
         self.caption.setVisible(self._settings.flag("captions") and not self.asking)
         self.orb.reduced_motion = self._settings.flag("reduced_motion")
+        self.orb.counts = not self._settings.flag("hide_counts")
 
     # ------------------------------------------------------------------ reactions
 

@@ -131,7 +131,8 @@ def breath_level(state: State | None, t_wall: float) -> float:
     return idle_level(p)  # Phase.IDLE: the timeline already cycles over IDLE_CYCLE_S
 
 
-def orb_geometry(state: State | None, t_wall: float, reduced_motion: bool) -> OrbLook:
+def orb_geometry(state: State | None, t_wall: float, reduced_motion: bool,
+                 counts: bool = True) -> OrbLook:
     """The orb's look for a timeline state; `t_wall` only paces the idle breath when state is None.
 
     Pure, so every moment of a practice can be checked without a display.
@@ -152,7 +153,7 @@ def orb_geometry(state: State | None, t_wall: float, reduced_motion: bool) -> Or
     if state is not None and not state.finished and state.phase is not Phase.IDLE:
         label = state.phase_label
         seconds = math.ceil(max(0.0, state.phase_remaining) - 1e-3)
-        count = str(max(1, seconds))
+        count = str(max(1, seconds)) if counts else ""
     return OrbLook(scale, glow, brightness, label, count)
 
 
@@ -341,6 +342,7 @@ class OrbWidget(QWidget):
         self._bridge = bridge
         self._halo = max(1.05, halo)
         self._reduced_motion = False
+        self._counts = True
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._tick)
@@ -385,6 +387,17 @@ class OrbWidget(QWidget):
             self._reduced_motion = value
             self._last = None  # a deliberate change of mode shows at once, not eased in
             self._blend_from = None
+            self.update()
+
+    @property
+    def counts(self) -> bool:
+        """Whether the seconds of each phase are counted down inside the orb."""
+        return self._counts
+
+    @counts.setter
+    def counts(self, value: bool) -> None:
+        if value != self._counts:
+            self._counts = value
             self.update()
 
     @property
@@ -453,7 +466,7 @@ class OrbWidget(QWidget):
 
     def look(self) -> OrbLook:
         """The look the orb shows right now (its target, before any easing of a jump)."""
-        return orb_geometry(self._state(), time.monotonic(), self._reduced_motion)
+        return orb_geometry(self._state(), time.monotonic(), self._reduced_motion, self._counts)
 
     def sizeHint(self) -> QSize:
         return QSize(320, 320)
@@ -516,7 +529,7 @@ class OrbWidget(QWidget):
 
     def _displayed(self, now: float) -> OrbLook:
         """The target look, with any sudden jump eased over BLEND_S of wall time."""
-        target = orb_geometry(self._state(), now, self._reduced_motion)
+        target = orb_geometry(self._state(), now, self._reduced_motion, self._counts)
         look = target
         if self._blend_from is not None:
             w = ease((now - self._blend_t0) / BLEND_S)

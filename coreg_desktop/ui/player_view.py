@@ -323,6 +323,7 @@ class PlayerView(QWidget):
 
         self.orb = OrbWidget(bridge, self)
         self.orb.reduced_motion = settings.flag("reduced_motion")
+        self.orb.counts = not settings.flag("hide_counts")
 
         self.caption = CaptionLabel(self)
 
@@ -482,6 +483,7 @@ class PlayerView(QWidget):
         """Re-read the options this view shows (called whenever the settings change)."""
         self.set_captions_visible(self._settings.flag("captions"))
         self.orb.reduced_motion = self._settings.flag("reduced_motion")
+        self.orb.counts = not self._settings.flag("hide_counts")
         for slider, key in (
             (self.voice_slider, "volume.voice"),
             (self.ambience_slider, "volume.ambience"),

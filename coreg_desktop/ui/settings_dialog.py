@@ -300,6 +300,10 @@ class SettingsDialog(QDialog):
         self.reduced_motion_check = self._check(
             display, "Reduce motion", settings.flag("reduced_motion"), REDUCED_MOTION_HELP
         )
+        self.hide_counts_check = self._check(
+            display, "Hide the seconds counted in the orb", settings.flag("hide_counts"),
+            "Counting can make some people strain; the orb and the words still lead the breath."
+        )
 
         # -- tray and start-up
         tray = self._section(col, "Tray and start-up")
@@ -399,6 +403,7 @@ class SettingsDialog(QDialog):
             self.ambience_combo,
             self.captions_check,
             self.reduced_motion_check,
+            self.hide_counts_check,
             self.tray_click_check,
             self.start_at_login_check,
             self.checkin_before_check,
@@ -681,6 +686,7 @@ class SettingsDialog(QDialog):
             "ambience": self.ambience_combo.currentData(),
             "captions": self.captions_check.isChecked(),
             "reduced_motion": self.reduced_motion_check.isChecked(),
+            "hide_counts": self.hide_counts_check.isChecked(),
             "tray.click": self.tray_click_check.isChecked(),
             "start_at_login": self.start_at_login_check.isChecked(),
             "checkin.before": self.checkin_before_check.isChecked(),

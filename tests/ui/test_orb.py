@@ -358,3 +358,26 @@ def test_colours_follow_the_palette_and_the_label_stays_readable(dark: bool) -> 
         assert contrast(colours.text, inner) >= 4.5
         assert contrast(colours.text, under_label) >= 4.5
     assert math.isclose(colours.outer.hslHueF(), theme.colors(dark).accent.hslHueF(), abs_tol=0.05)
+
+
+def test_the_count_can_be_hidden_and_the_words_stay(timeline: Timeline) -> None:
+    counted = orb_geometry(at(timeline, INHALE_AT + 0.5), 0.0, False)
+    quiet = orb_geometry(at(timeline, INHALE_AT + 0.5), 0.0, False, counts=False)
+    assert counted.count and quiet.count == ""
+    assert quiet.label == counted.label and quiet.scale == counted.scale
+
+
+def test_a_second_breath_in_tops_up_from_where_the_first_ended() -> None:
+    """Cyclic sighing: the short second breath in grows the orb from three quarters to full,
+    instead of starting again from empty."""
+    from coreg_desktop.practice.patterns import PatternBook
+    from coreg_desktop.sources import PacerSource
+
+    sigh = PatternBook(Path("/nonexistent/patterns.toml")).get("cyclic-sighing")
+    items = PacerSource(sigh, 1).next_items().items
+    line = compile_timeline(items, lambda _text: 0)
+    first_end = orb_geometry(line.state_at(round(1.99 * SAMPLE_RATE)), 0.0, False).scale
+    second_start = orb_geometry(line.state_at(round(2.01 * SAMPLE_RATE)), 0.0, False).scale
+    second_end = orb_geometry(line.state_at(round(2.99 * SAMPLE_RATE)), 0.0, False).scale
+    assert abs(first_end - second_start) < 0.01  # no jump back to small
+    assert second_end > second_start

@@ -150,6 +150,7 @@ def test_every_option_has_a_control(
     for check in (
         dialog.captions_check,
         dialog.reduced_motion_check,
+        dialog.hide_counts_check,
         dialog.tray_click_check,
         dialog.start_at_login_check,
         dialog.checkin_before_check,
