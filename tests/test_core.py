@@ -125,7 +125,11 @@ def test_after_a_long_quiet_the_voice_rests_and_a_cached_practice_still_plays(
         assert piper.voice_loaded(synth.model_path), "rested while other work was under way"
         busy[0] = False
         deadline = time.monotonic() + 10
-        while piper.voice_loaded(synth.model_path) and time.monotonic() < deadline:
+        def resting() -> bool:  # rest lets the voice go first, then the soundscapes
+            return (not piper.voice_loaded(synth.model_path)
+                    and core.bank.ambience_if_ready("soft-pad") is None)
+
+        while not resting() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not piper.voice_loaded(synth.model_path)
         assert core.bank.ambience_if_ready("soft-pad") is None

