@@ -722,6 +722,11 @@ class Core:
                 self._patterns = PatternBook(paths.user_patterns_file(), report=self._report)
             return self._patterns
 
+    def reload_patterns(self) -> None:
+        """Read the listener's patterns again next time (a terminal may have added one)."""
+        with self._lock:
+            self._patterns = None
+
     def pacer(self, pattern: str | None = None, minutes: float | None = None,
               cue: Cue | None = None, ambience: str | None = None) -> PacerSource:
         """A breathing pacer source; PatternError or ValueError (one line) for a bad choice.

@@ -22,7 +22,7 @@ from coreg_desktop.checkin import CheckIn
 from coreg_desktop.core import PREVIEW_LINE, Core, UnknownPractice
 from coreg_desktop.events import Ended, EndReason, Event, PhaseChanged, PlayState, PlayStateChanged
 from coreg_desktop.practice.loader import Library
-from coreg_desktop.practice.model import Practice
+from coreg_desktop.practice.model import Cue, Practice
 from coreg_desktop.practice.timeline import State
 from coreg_desktop.preparation import Progress
 from coreg_desktop.safe_people import SafePersonError
@@ -48,6 +48,10 @@ def follow_settings(
     return unsubscribe
 
 
+#: Session ids of the pacer ("pacer:<pattern>"), which is not a library practice.
+PACER_PREFIX = "pacer:"
+
+
 class PlayerBridge(QObject):
     practiceStarted = Signal(str)  # practice id
     transportChanged = Signal(str)  # Transport value: "playing", "paused", "stopped", ...
@@ -71,6 +75,7 @@ class PlayerBridge(QObject):
         self._practice: Practice | None = None
         self._session = 0  # the number of the session the views show
         self._checkin: CheckIn | None = None  # what was answered before it, if anything
+        self._pacer_request: tuple[str, float, Cue] | None = None  # the pacer last started
         self._transport = Transport.IDLE
         self._caption = ""
         self._event.connect(self._on_event)
@@ -98,6 +103,8 @@ class PlayerBridge(QObject):
         default) and `checkin` what the listener answered before it (recorded with it); False
         (and a notice) if there is no such practice, or no such person any more (removed in a
         terminal, say): then nothing plays."""
+        if practice_id.startswith(PACER_PREFIX) and self._pacer_request is not None:
+            return self.play_pacer(*self._pacer_request)  # play again, from the player
         try:
             practice = self.core.practice(practice_id)
         except UnknownPractice:
@@ -116,6 +123,29 @@ class PlayerBridge(QObject):
         self._set_caption("")
         self._set_transport(Transport.PLAYING)
         self.practiceStarted.emit(practice.id)
+        return True
+
+    def play_pacer(self, pattern: str, minutes: float, cue: Cue = Cue.TONE) -> bool:
+        """Start the breathing pacer; False (and a notice) for a pattern or length that cannot
+        be (a pattern removed in a terminal meanwhile, say)."""
+        from coreg_desktop.practice.model import Practice
+        from coreg_desktop.practice.patterns import PatternError
+
+        try:
+            source = self.core.pacer(pattern, minutes, cue)
+        except (PatternError, ValueError) as exc:
+            self.noticeRaised.emit(f"{exc}.")
+            return False
+        session = self.core.play_pacer(source)
+        # What the views show: the pattern as a practice would be (title, summary, length).
+        self._practice = Practice(id=source.id, title=source.title,
+                                  summary=source.pattern.summary, ambience=source.ambience)
+        self._pacer_request = (pattern, minutes, cue)
+        self._session = session.number
+        self._checkin = None
+        self._set_caption("")
+        self._set_transport(Transport.PLAYING)
+        self.practiceStarted.emit(source.id)
         return True
 
     def preview(

@@ -52,6 +52,7 @@ from coreg_desktop.ui.theme import set_role
 from coreg_desktop.ui.voice_card import VoiceChoiceCard
 
 if TYPE_CHECKING:
+    from coreg_desktop.ui.pacer_view import PacerView
     from coreg_desktop.ui.progress_view import ProgressView
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         self.voice_card: VoiceChoiceCard | None = None
         self.crisis_dialog: CrisisDialog | None = None
         self.progress_view: ProgressView | None = None
+        self.pacer_view: PacerView | None = None
         self._quitting = False
         #: A practice chosen in the library, waiting for its before check-in.
         self._pending: tuple[str, str | None] | None = None
@@ -196,6 +198,15 @@ class MainWindow(QMainWindow):
         row.addWidget(self.wordmark)
         row.addStretch(1)
 
+        self.pacer_button = QPushButton("Pacer", header)
+        set_role(self.pacer_button, "ghost")
+        self.pacer_button.setAccessibleName("Breathing pacer")
+        self.pacer_button.setToolTip("Breathe with the orb alone, in a pattern you choose")
+        self.pacer_button.setAutoDefault(False)
+        self.pacer_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.pacer_button.clicked.connect(self.show_pacer)
+        row.addWidget(self.pacer_button)
+
         self.progress_button = QPushButton("Progress", header)
         set_role(self.progress_button, "ghost")
         self.progress_button.setAccessibleName("Progress")
@@ -235,6 +246,7 @@ class MainWindow(QMainWindow):
         self.help_button.setMenu(menu)
         self.help_menu = menu
         row.addWidget(self.help_button)
+        QWidget.setTabOrder(self.pacer_button, self.progress_button)
         QWidget.setTabOrder(self.progress_button, self.settings_button)
         QWidget.setTabOrder(self.settings_button, self.help_button)
         self.header = header
@@ -308,6 +320,21 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(view)
             self.progress_view = view
         return self.progress_view
+
+    def show_pacer(self) -> PacerView:
+        """The Pacer page (built on first use), with the patterns read afresh."""
+        if self.pacer_view is None:
+            from coreg_desktop.ui.pacer_view import PacerView
+
+            self.pacer_view = PacerView(self.bridge, self.stack)
+            self.pacer_view.started.connect(self.show_player)
+            self.stack.addWidget(self.pacer_view)
+        else:
+            self.pacer_view.reload()
+        self.stack.setCurrentWidget(self.pacer_view)
+        if self.isVisible():
+            self.pacer_view.start_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        return self.pacer_view
 
     def show_progress(self) -> ProgressView:
         """The Progress page, read afresh each time it is opened."""
@@ -490,7 +517,7 @@ class MainWindow(QMainWindow):
         Esc skips it (the panel normally takes the key itself)."""
         if self.stack.currentWidget() is self.checkin_panel:
             self.checkin_panel.skip()
-        elif self.progress_view is not None and self.stack.currentWidget() is self.progress_view:
+        elif self.stack.currentWidget() in (self.progress_view, self.pacer_view):
             self.show_library()
         elif self.bridge.active:
             self.bridge.stop()
