@@ -250,6 +250,11 @@ class PlayerBridge(QObject):
     def sleep_left(self) -> float | None:
         return self.core.sleep.remaining()
 
+    @property
+    def pacer_request(self) -> tuple[str, float, Cue] | None:
+        """The pattern, minutes and cues of the pacer last started (to play or export it)."""
+        return self._pacer_request
+
     def sleep_ending(self) -> bool:
         """The sleep timer runs, or has just ended what played: no after question now."""
         return self.core.sleep.active or self.core.sleep.just_ran_out()

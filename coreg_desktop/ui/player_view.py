@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPainterPath, QPen, QPixmap
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -38,6 +40,7 @@ from coreg_desktop.settings import Settings
 from coreg_desktop.sleep_timer import format_left
 from coreg_desktop.ui import theme
 from coreg_desktop.ui.bridge import PlayerBridge, follow_settings
+from coreg_desktop.ui.export_dialog import ExportJob, ExportProgress, ask_path, check_path
 from coreg_desktop.ui.orb import OrbWidget
 from coreg_desktop.ui.sleep_menu import SleepMenu
 from coreg_desktop.ui.theme import hex_rgb, mix
@@ -282,7 +285,16 @@ class PlayerView(QWidget):
         theme.set_role(self.back_button, "ghost")
         self.back_button.clicked.connect(self.backRequested)
 
-        # Header, right: the sleep timer (the same menu as the tray's).
+        # Header, right: export to a file, and the sleep timer (the same menu as the tray's).
+        self.export_button = QToolButton(self)
+        self.export_button.setText("Export…")
+        self.export_button.setAccessibleName("Export to a file")
+        self.export_button.setToolTip("Save this practice as an audio file to play anywhere")
+        self.export_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        theme.set_role(self.export_button, "ghost")
+        self.export_button.clicked.connect(self.export_to_file)
+        self.export_progress: ExportProgress | None = None
+
         self.sleep_menu = SleepMenu(bridge, self)
         self.sleep_button = QToolButton(self)
         self.sleep_button.setMenu(self.sleep_menu)
@@ -404,6 +416,7 @@ class PlayerView(QWidget):
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(self.back_button)
         header.addStretch(1)
+        header.addWidget(self.export_button)
         header.addWidget(self.sleep_button)
 
         progress_row = QHBoxLayout()
@@ -589,6 +602,25 @@ class PlayerView(QWidget):
         if index >= 0:
             self.ambience_picker.setCurrentIndex(index)
         self.ambience_picker.setEnabled(self._bridge.active)
+
+    def export_to_file(self, path: Path | None = None) -> ExportProgress | None:
+        """Export… : ask where (unless `path` is given), then render and write it with a
+        progress dialog that can be cancelled."""
+        practice = self._bridge.practice
+        if practice is None:
+            return None
+        path = path or ask_path(self, self._bridge)
+        if path is None:
+            return None
+        problem = check_path(path)
+        if problem is not None:
+            QMessageBox.warning(self, "Export", problem)
+            return None
+        job = ExportJob(self._bridge, path)
+        self.export_progress = ExportProgress(job, practice.title, self)
+        self.export_progress.show()
+        job.start()
+        return self.export_progress
 
     def _sleep_changed(self, left: object) -> None:
         seconds = left if isinstance(left, float | int) else None

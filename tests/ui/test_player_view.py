@@ -378,3 +378,32 @@ def test_the_sleep_timer_is_set_from_the_player_and_shows_its_time(
     finally:
         live.cancel_sleep()
     qtbot.waitUntil(lambda: view.sleep_button.text() == "Sleep timer", timeout=2000)
+
+
+def test_export_writes_the_practice_on_screen_and_cancel_leaves_nothing(
+    qtbot: QtBot, view: PlayerView, live: PlayerBridge, tmp_path: Path
+) -> None:
+    _start(qtbot, live)
+    out = tmp_path / "player test.ogg"
+    dialog = view.export_to_file(out)
+    assert dialog is not None
+    with qtbot.waitSignal(dialog.job.done, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: dialog.result_text.startswith("Saved to"), timeout=5000)
+    assert out.is_file() and out.stat().st_size > 10_000
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("player")] == [out.name]
+    # Cancel: the render stops at its next step and no file appears (cancelled before it
+    # starts, so the test does not race a fast render).
+    from coreg_desktop.ui.export_dialog import ExportJob, ExportProgress
+
+    second = tmp_path / "second.mp3"
+    job = ExportJob(live, second)
+    progress = ExportProgress(job, "Player Test", view)
+    job.cancel()
+    with qtbot.waitSignal(job.cancelled, timeout=30_000):
+        job.start()
+    qtbot.waitUntil(lambda: progress.result_text != "", timeout=5000)
+    assert progress.result_text == "Cancelled; nothing was written."
+    assert not second.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".coreg")]
+    live.stop(fade_s=0.05)
