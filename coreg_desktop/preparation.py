@@ -144,7 +144,10 @@ class Preparer:
                     self._on_first()
             self._report(Progress(len(practices), len(practices)), cancel)
         except Exception:  # a voice that fails here fails visibly (and gently) when played
-            log.exception("Preparing the narration in the background failed")
+            if cancel.is_set():  # quitting: the synthesis process was stopped under the line
+                log.debug("Preparation stopped mid-line", exc_info=True)
+            else:
+                log.exception("Preparing the narration in the background failed")
 
     def _anything_to_make(self, practices: list[Practice]) -> bool:
         """Whether any line is missing from the cache: when none is, no voice is loaded (and
