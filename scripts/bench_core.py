@@ -25,6 +25,7 @@ same run, interleaved. Prints medians over several runs, each run's value beside
 
     python scripts/bench_core.py [--runs 5] [--cpu-seconds 20] [--long]
     python scripts/bench_core.py --stalls [--runs 5]
+    python scripts/bench_core.py --onsets-only --in-process-too [--runs 5]
 """
 
 from __future__ import annotations
@@ -474,6 +475,11 @@ def main() -> int:
     parser.add_argument("--long", action="store_true",
                         help="also play stay-safe uncached to the end, per voice (~8 min each)")
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--in-process-too", action="store_true",
+                        help="also time each cold start with synthesis in the app's process "
+                             "(COREG_SYNTH_IN_PROCESS=1), interleaved, as the reference")
+    parser.add_argument("--onsets-only", action="store_true",
+                        help="stop after the play quick-reset onsets")
     parser.add_argument("--stalls", action="store_true",
                         help="only the audio-path stall probe: uncached Kokoro in-process "
                              "against its synthesis process")
@@ -554,6 +560,13 @@ def main() -> int:
                 keep(f"{label} cold", a)
                 keep(f"{label} cold speech", s)
                 keep(f"{label} cold underflows", float(sum(u for u, _ in _played(home))))
+                if args.in_process_too:  # the same, synthesizing in the app's own process
+                    home = _home(work / f"coldin-{label}{i}",
+                                 model_dir if label == "kokoro" else None)
+                    a, s = _onsets(rec, _play("quick-reset", voice),
+                                   {**_env(server, home), "COREG_SYNTH_IN_PROCESS": "1"})
+                    keep(f"{label} cold in-process", a)
+                    keep(f"{label} cold in-process speech", s)
                 a, s = _onsets(rec, _play("quick-reset", voice), _env(server, warm[label]))
                 keep(f"{label} cached", a)
                 keep(f"{label} cached speech", s)
@@ -570,6 +583,7 @@ def main() -> int:
         for label, _ in VOICES:
             print(f"  {label}")
             for kind, text in (("cold", "cold (model joined, no narration/ambience cache)"),
+                               ("cold in-process", "  the same, synthesis in-process"),
                                ("cached", "narration cached"),
                                ("first use", "very first use (joins the model too)")):
                 key = f"{label} {kind}"
@@ -582,6 +596,10 @@ def main() -> int:
             print(f"    {'cold runs: output underflows logged:':<52} "
                   f"{', '.join(f'{v:.0f}' for v in cold_under)}")
         print(f"  reference, mpv on the rendered file:   {_fmt(onsets['mpv'])}", flush=True)
+        if args.onsets_only:
+            if args.json is not None:
+                args.json.write_text(json.dumps(figures, indent=1))
+            return 0
 
         uncached = [_timed(_coreg("render", "stay-safe", "-o", str(work / "s.wav")),
                            _env(server, _home(work / f"render{i}"))) for i in range(2)]
