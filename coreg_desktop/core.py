@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -297,6 +298,7 @@ class Core:
         from coreg_desktop.tts import make_synthesizer
         from coreg_desktop.tts.cache import ClipCache
         from coreg_desktop.tts.narrator import Narrator
+        from coreg_desktop.tts.remote import out_of_process
 
         voice = self._voice_override or self.settings.text("voice") or None
         kept = self._previewing
@@ -305,7 +307,7 @@ class Core:
         ):
             self._previewing = None
             return kept[1]  # the voice just previewed and then chosen: already loaded
-        synth = make_synthesizer(voice)
+        synth = out_of_process(make_synthesizer(voice))
         if synth is None:
             self._on_notice(NO_VOICE_NOTICE)
         elif voice is not None and voice.startswith(KOKORO_PREFIX):
@@ -567,6 +569,7 @@ class Core:
     def _preview_narrator(self, voice: str) -> Narrator:
         from coreg_desktop.tts import make_synthesizer
         from coreg_desktop.tts.narrator import Narrator
+        from coreg_desktop.tts.remote import out_of_process
 
         with self._lock:
             current = self.narrator
@@ -576,7 +579,7 @@ class Core:
             kept = self._previewing
             if kept is not None and kept[0] == voice:
                 return kept[1]
-            narrator = Narrator(make_synthesizer(voice or None), current.cache,
+            narrator = Narrator(out_of_process(make_synthesizer(voice or None)), current.cache,
                                 rate=self.settings.number("rate"))
             if kept is not None:
                 kept[1].unload()
@@ -848,7 +851,9 @@ class Core:
         """Let the voice model and soundscapes go and give the memory back to the system.
 
         Called by the player after a long quiet; False (ask again later) while other work is
-        under way. Everything comes back on demand: a cached line needs no model at all.
+        under way. The neural voices live in synthesis processes (tts/remote.py), which are
+        stopped here, so a resting app holds no model. Everything comes back on demand: a
+        cached line needs no model at all.
         """
         from coreg_desktop import memory
         from coreg_desktop.player import REST_AFTER_S
@@ -871,6 +876,9 @@ class Core:
             previewed[1].unload()
         if bank is not None:
             bank.release()
+        remote = sys.modules.get("coreg_desktop.tts.remote")
+        if remote is not None:  # voices left from before a change of voice, too
+            remote.stop_all()
         memory.give_back()
         log.info("Resting: %.0f MB -> %.0f MB", before, memory.rss_mb())
         return True
@@ -886,6 +894,9 @@ class Core:
             self._recorder.close()  # after the player: its last Ended is written first
         if self._history is not None and self._owns_history:
             self._history.close()
+        remote = sys.modules.get("coreg_desktop.tts.remote")
+        if remote is not None:  # no synthesis child outlives the app, nor is waited for
+            remote.close_all()
 
     # ------------------------------------------------------------------ following the settings
 

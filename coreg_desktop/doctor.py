@@ -136,9 +136,23 @@ def narration_lines() -> list[str]:
             "app prepares the rest in the background."]
 
 
+def synthesis_lines() -> list[str]:
+    """The neural voices' synthesis processes running now (the app starts them while it makes
+    narration and stops them when it rests), found in /proc by their command line."""
+    from coreg_desktop.tts.remote import find_workers
+
+    found = find_workers()
+    if not found:
+        return ["Synthesis processes: none running (they start when a line needs making)."]
+    total = sum(rss for _pid, rss in found)
+    lines = [f"Synthesis processes: {len(found)} running, {total:.0f} MB in all."]
+    lines += [f"  - pid {pid}: {rss:.0f} MB" for pid, rss in found]
+    return lines
+
+
 def report() -> list[str]:
     head = [
         f"Coreg {__version__} on Python {platform.python_version()} ({sys.platform}).",
     ]
-    return (head + audio_lines() + voice_lines() + narration_lines() + practice_lines()
-            + storage_lines())
+    return (head + audio_lines() + voice_lines() + narration_lines() + synthesis_lines()
+            + practice_lines() + storage_lines())

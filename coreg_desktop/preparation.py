@@ -6,8 +6,10 @@ start, makes the narration of the built-in practices in the background: the quic
 then the others. Lines already in the cache cost a file check, so after the first start this
 finishes in a moment; after a change of voice, pace or name it makes what is new.
 
-It never competes with the sound: it runs in the idle scheduling class, and while a practice is
-playing lines that are still being made it waits for that session's narration to finish.
+It never competes with the sound: its lines are made by a synthesis process in the idle
+scheduling class (tts/remote.py; the thread here only shapes and caches them, at a lowered but
+not idle priority, see `priority.ahead`), and while a practice is playing lines that are still
+being made it waits for that session's narration to finish.
 """
 
 from __future__ import annotations
@@ -124,13 +126,14 @@ class Preparer:
         return not self.busy
 
     def _run(self, cancel: threading.Event) -> None:
-        priority.idle()
+        priority.ahead()  # its lines are made by an idle-class synthesis process
         core = self._core
         try:
             practices = builtin_order(core)
             self._report(Progress(0, len(practices)), cancel)
             narrator = core.player.narrator
-            narrator.warm_up()
+            if self._anything_to_make(practices):
+                narrator.warm_up()  # the model loads while the cue sounds are made
             for key in CUE_KEYS:
                 core.bank.cue(key)
             for done, practice in enumerate(practices):
@@ -141,7 +144,18 @@ class Preparer:
                     self._on_first()
             self._report(Progress(len(practices), len(practices)), cancel)
         except Exception:  # a voice that fails here fails visibly (and gently) when played
-            log.exception("Preparing the narration in the background failed")
+            if cancel.is_set():  # quitting: the synthesis process was stopped under the line
+                log.debug("Preparation stopped mid-line", exc_info=True)
+            else:
+                log.exception("Preparing the narration in the background failed")
+
+    def _anything_to_make(self, practices: list[Practice]) -> bool:
+        """Whether any line is missing from the cache: when none is, no voice is loaded (and
+        no synthesis process started) at all."""
+        narrator = self._core.player.narrator
+        return narrator.available and any(
+            not narrator.cached(text) for p in practices for text in self._core.texts_of(p)
+        )
 
     def _prepare(self, practice: Practice, cancel: threading.Event) -> bool:
         """Every line and the soundscape of one practice; False if cancelled."""

@@ -19,7 +19,13 @@ same run, interleaved. Prints medians over several runs, each run's value beside
   recording compared with `render` of the same lines for gaps (a stretch where the script has
   speech but the recording holds only the hum), plus the process's peak RSS.
 
+* `--stalls` (alone): while uncached Kokoro narrates six lines on a session-like thread, how late
+  5 ms ticks on the main thread come (they need the interpreter lock, as the audio callback
+  does): synthesis in-process against synthesis in its child process, each in a fresh process.
+
     python scripts/bench_core.py [--runs 5] [--cpu-seconds 20] [--long]
+    python scripts/bench_core.py --stalls [--runs 5]
+    python scripts/bench_core.py --onsets-only --in-process-too [--runs 5]
 """
 
 from __future__ import annotations
@@ -191,20 +197,25 @@ def _cpu_over(cmd: list[str], env: dict[str, str], seconds: float, settle: float
     return cpu, rss
 
 
-def _peak_over(cmd: list[str], env: dict[str, str], seconds: float) -> float:
-    """Peak RSS (MB) of `cmd` over its first `seconds` (it is then stopped with Ctrl+C)."""
+def _peak_over(cmd: list[str], env: dict[str, str], seconds: float) -> tuple[float, float]:
+    """Peak RSS (MB) of `cmd` over its first `seconds` (it is then stopped with Ctrl+C): its
+    own, and sampled with its synthesis processes (which hold the voice model)."""
+    from benchlib import tree_rss_mb
+
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, cwd=ROOT)
-    peak = float("nan")
+    peak = tree = float("nan")
     try:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and proc.poll() is None:
             value = _peak_rss_mb(proc.pid)
             peak = value if peak != peak else max(peak, value)
+            total = tree_rss_mb(proc.pid)
+            tree = total if tree != tree else max(tree, total)
             time.sleep(0.25)
     finally:
         _interrupt(proc)
-    return peak
+    return peak, tree
 
 
 def _timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -375,6 +386,71 @@ def _long_play(rec: Recorder, voice: str, home: Path, env: dict[str, str], work:
 # ----------------------------------------------------------------------------- printing
 
 
+#: Lines spoken while the stall probe ticks (practice-like, a few seconds each).
+STALL_LINES = (
+    "Let's find some steady ground together. Feel your feet on the floor.",
+    "Breathe in slowly, and let the breath out a little longer than it came in.",
+    "You are safe here. Nothing needs to happen right now.",
+    "Notice five things you can see around you, one at a time.",
+    "Let your shoulders soften, and feel the chair holding you up.",
+    "When you're ready, take one more slow breath, and let it go.",
+)
+STALL_TICK_S = 0.005
+
+
+def stall_probe(voice: str, mode: str, cache: Path) -> dict[str, float]:
+    """In this process: a session-like thread narrates STALL_LINES uncached while the main
+    thread ticks every 5 ms, as the audio callback (a Python callback, needing the interpreter
+    lock) would; how late the ticks come is how long the audio path was stalled. `mode`
+    "in-process" synthesizes in this process, "child" through tts/remote.py."""
+    import threading
+
+    from coreg_desktop import priority
+    from coreg_desktop.tts import make_synthesizer
+    from coreg_desktop.tts.cache import ClipCache
+    from coreg_desktop.tts.narrator import Narrator
+    from coreg_desktop.tts.remote import out_of_process
+
+    synth = make_synthesizer(voice)
+    if mode == "child":
+        synth = out_of_process(synth)
+    narrator = Narrator(synth, ClipCache(cache))
+
+    def narrate() -> None:
+        priority.background()  # as a session's narration worker
+        for line in STALL_LINES:
+            narrator.clip(line)
+
+    worker = threading.Thread(target=narrate, daemon=True)
+    late: list[float] = []
+    worker.start()
+    while worker.is_alive():
+        t0 = time.perf_counter()
+        time.sleep(STALL_TICK_S)
+        late.append((time.perf_counter() - t0 - STALL_TICK_S) * 1000)
+    narrator.unload()
+    late.sort()
+    return {"max_ms": late[-1], "p99_ms": late[int(0.99 * (len(late) - 1))], "ticks": len(late)}
+
+
+def _stalls(runs: int, work: Path) -> dict[str, list[dict[str, float]]]:
+    """The stall probe for uncached Kokoro, in-process and through the child, each run in a
+    fresh process (so neither inherits the other's imports), interleaved."""
+    out: dict[str, list[dict[str, float]]] = {}
+    for i in range(runs):
+        for mode in ("in-process", "child"):
+            cache = work / f"stall-{mode}-{i}"
+            done = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--stall-probe",
+                 "kokoro:af_heart", mode, str(cache)],
+                capture_output=True, text=True, timeout=600, cwd=ROOT, check=True,
+                env={**os.environ, "XDG_CACHE_HOME": str(work / "stall-xdg-cache"),
+                     "PYTHONPATH": str(ROOT)},
+            )
+            out.setdefault(mode, []).append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return out
+
+
 def _fmt(values: list[float], unit: str = "s", digits: int = 3) -> str:
     med = statistics.median(values)
     spread = ", ".join(f"{v:.{digits}f}" for v in values)
@@ -399,7 +475,31 @@ def main() -> int:
     parser.add_argument("--long", action="store_true",
                         help="also play stay-safe uncached to the end, per voice (~8 min each)")
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--in-process-too", action="store_true",
+                        help="also time each cold start with synthesis in the app's process "
+                             "(COREG_SYNTH_IN_PROCESS=1), interleaved, as the reference")
+    parser.add_argument("--onsets-only", action="store_true",
+                        help="stop after the play quick-reset onsets")
+    parser.add_argument("--stalls", action="store_true",
+                        help="only the audio-path stall probe: uncached Kokoro in-process "
+                             "against its synthesis process")
+    parser.add_argument("--stall-probe", nargs=3, metavar=("VOICE", "MODE", "CACHE"),
+                        help=argparse.SUPPRESS)  # one probe, in this process (see _stalls)
     args = parser.parse_args()
+    if args.stall_probe:
+        voice, mode, cache = args.stall_probe
+        print(json.dumps(stall_probe(voice, mode, Path(cache))))
+        return 0
+    if args.stalls:
+        stalls = _stalls(args.runs, Path(tempfile.mkdtemp(prefix="coreg-stall-")))
+        print("Audio-path stalls while uncached Kokoro narrates (5 ms ticks needing the "
+              "interpreter lock, late by):")
+        for mode, found in stalls.items():
+            print(f"  {mode:<11} max {_fmt([f['max_ms'] for f in found], 'ms', 1)}; "
+                  f"p99 {_fmt([f['p99_ms'] for f in found], 'ms', 1)}")
+        if args.json:
+            args.json.write_text(json.dumps({"stalls": stalls}, indent=1))
+        return 0
     reason = missing_requirements()
     if reason:
         print(reason)
@@ -460,6 +560,13 @@ def main() -> int:
                 keep(f"{label} cold", a)
                 keep(f"{label} cold speech", s)
                 keep(f"{label} cold underflows", float(sum(u for u, _ in _played(home))))
+                if args.in_process_too:  # the same, synthesizing in the app's own process
+                    home = _home(work / f"coldin-{label}{i}",
+                                 model_dir if label == "kokoro" else None)
+                    a, s = _onsets(rec, _play("quick-reset", voice),
+                                   {**_env(server, home), "COREG_SYNTH_IN_PROCESS": "1"})
+                    keep(f"{label} cold in-process", a)
+                    keep(f"{label} cold in-process speech", s)
                 a, s = _onsets(rec, _play("quick-reset", voice), _env(server, warm[label]))
                 keep(f"{label} cached", a)
                 keep(f"{label} cached speech", s)
@@ -476,6 +583,7 @@ def main() -> int:
         for label, _ in VOICES:
             print(f"  {label}")
             for kind, text in (("cold", "cold (model joined, no narration/ambience cache)"),
+                               ("cold in-process", "  the same, synthesis in-process"),
                                ("cached", "narration cached"),
                                ("first use", "very first use (joins the model too)")):
                 key = f"{label} {kind}"
@@ -488,6 +596,10 @@ def main() -> int:
             print(f"    {'cold runs: output underflows logged:':<52} "
                   f"{', '.join(f'{v:.0f}' for v in cold_under)}")
         print(f"  reference, mpv on the rendered file:   {_fmt(onsets['mpv'])}", flush=True)
+        if args.onsets_only:
+            if args.json is not None:
+                args.json.write_text(json.dumps(figures, indent=1))
+            return 0
 
         uncached = [_timed(_coreg("render", "stay-safe", "-o", str(work / "s.wav")),
                            _env(server, _home(work / f"render{i}"))) for i in range(2)]
@@ -507,9 +619,10 @@ def main() -> int:
                 cpu.setdefault(label, []).append(c)
                 rss.setdefault(f"{label} cached", []).append(peak)
                 home = _home(work / f"rss-{label}{i}", model_dir if label == "kokoro" else None)
-                rss.setdefault(f"{label} uncached", []).append(
-                    _peak_over(_play("quick-reset", voice), _env(server, home), args.rss_seconds)
-                )
+                own, tree = _peak_over(_play("quick-reset", voice), _env(server, home),
+                                       args.rss_seconds)
+                rss.setdefault(f"{label} uncached", []).append(own)
+                rss.setdefault(f"{label} uncached with synthesis", []).append(tree)
                 if label == "kokoro":
                     _check_kokoro(home, must_load=True)
             c, _ = _cpu_over(["mpv", "--no-video", "--really-quiet", str(wav)],
@@ -526,7 +639,9 @@ def main() -> int:
         for label, _ in VOICES:
             print(f"  {label:<7} narration cached: {_fmt(rss[f'{label} cached'], 'MB', 0)}")
             print(f"  {label:<7} uncached, first {args.rss_seconds:.0f} s (voice loaded, "
-                  f"speaking): {_fmt(rss[f'{label} uncached'], 'MB', 0)}", flush=True)
+                  f"speaking): {_fmt(rss[f'{label} uncached'], 'MB', 0)}")
+            print(f"  {label:<7}   with its synthesis processes (sampled): "
+                  f"{_fmt(rss[f'{label} uncached with synthesis'], 'MB', 0)}", flush=True)
 
         if args.long:
             print("Uncached play stay-safe --no-gui to the end (target: 0 underflows, 0 gaps):")

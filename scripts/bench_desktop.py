@@ -82,7 +82,7 @@ from tests.e2e.desktop import CoregApp, XSession, cpu_percent, cpu_seconds, rss_
 from tests.e2e.pulse import PulseServer, Recorder, missing_requirements  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from benchlib import compile_bytecode  # noqa: E402
+from benchlib import children_of, children_rss_mb, compile_bytecode  # noqa: E402
 
 from coreg_desktop.player import REST_AFTER_S, STANDBY_AFTER_S  # noqa: E402
 
@@ -295,6 +295,7 @@ def measure_voice(voice: str, args: argparse.Namespace, x: XSession, rec: Record
         r["ready_s"] = time.monotonic() - started
         time.sleep(STANDBY_AFTER_S + 2.0)
         r["rss_ready_mb"] = rss_mb(proc.pid)  # the voice loaded, preparing the other practices
+        r["synth_ready_mb"] = children_rss_mb(proc.pid)  # the synthesis processes (the model)
         icon = x.tray_icon()
         assert icon is not None
 
@@ -336,6 +337,7 @@ def measure_voice(voice: str, args: argparse.Namespace, x: XSession, rec: Record
         r["resting_log"] = [(before, after)]
         time.sleep(3.0)
         r["rss_rest_mb"] = [rss_mb(proc.pid)]
+        r["synth_rest"] = [len(children_of(proc.pid))]  # none should be left at rest
         r["rollup"], r["holders"] = memory_holders(proc.pid)
         r["idle_cpu"] = [cpu_percent(proc.pid, args.cpu_seconds) for _ in range(3)]
         readiness = subprocess.run(
@@ -374,6 +376,7 @@ def measure_voice(voice: str, args: argparse.Namespace, x: XSession, rec: Record
                 )
                 time.sleep(3.0)
                 r["rss_rest_mb"].append(rss_mb(proc.pid))
+                r["synth_rest"].append(len(children_of(proc.pid)))
 
         # ------------------------------------------------------------ playing, orb visible
         x.move_and_click(*icon.center)
@@ -779,6 +782,8 @@ def report(results: list[dict[str, Any]], refs: dict[str, Any], args: argparse.N
             print(f"     X server drawing it (Xvfb)        {xvfb:6.2f} %")
         print(f"  RSS: voice loaded (ready) {r['rss_ready_mb']:.0f} MB; peak {r['peak_rss_mb']:.0f}"
               f" MB; playing {r['rss_playing_mb']:.0f} MB; at rest {rest:.0f} MB")
+        print(f"     synthesis processes: {r['synth_ready_mb']:.0f} MB while preparing; left "
+              f"running at rest: {', '.join(map(str, r['synth_rest']))}")
         rollup = r["rollup"]
         print("  at rest, /proc/<pid>/smaps_rollup: " + ", ".join(
             f"{k} {rollup[k]:.0f}" for k in ("Rss", "Anonymous", "Pss_File", "Private_Dirty")

@@ -79,3 +79,14 @@ def installed_version(distribution: str) -> str:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a child of ours (`python -m coreg_desktop...`): ours, with this
+    package's folder first on PYTHONPATH, so the child imports this very copy of Coreg even when
+    it runs from a source checkout."""
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    existing = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = root if not existing else os.pathsep.join([root, existing])
+    return env

