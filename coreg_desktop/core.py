@@ -876,6 +876,8 @@ class Core:
             previewed[1].unload()
         if bank is not None:
             bank.release()
+        if self._player is not None:
+            self._player.forget_ended()  # the last session's clips and soundscape, too
         remote = sys.modules.get("coreg_desktop.tts.remote")
         if remote is not None:  # voices left from before a change of voice, too
             remote.stop_all()

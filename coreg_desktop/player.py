@@ -188,6 +188,15 @@ class Player:
                 output.wake()  # ... so the first block a woken stream pulls is the voice
         return session
 
+    def forget_ended(self) -> None:
+        """Resting: what an ended session still holds (clips, its soundscape) is let go, by it
+        and by the mixer; nothing happens while a session plays or is paused."""
+        with self._play_lock:  # never between a play()'s new session and its load
+            session = self.session
+            if session is not None and session.ended:
+                session.release_audio()
+                self.mixer.forget()
+
     def toggle(self) -> None:
         if self.session is not None:
             self.session.toggle()

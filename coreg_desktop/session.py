@@ -559,6 +559,15 @@ class Session:
         self._first_words.set()  # release a waiting ambience loader, which then gives up
         self._end(reason, fade_s)
 
+    def release_audio(self) -> None:
+        """An ended session lets its clips and soundscape go (resting in the tray); its
+        timeline stays, so what the views show of it does not change."""
+        if not self.ended:
+            return
+        with self._lock:
+            self._composer.clips.clear()
+            self._composer.ambience = None
+
     def fail(self, notice: str) -> None:
         """It cannot go on: fade out, say so once, end (reason: failed)."""
         self._stop.set()

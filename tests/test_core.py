@@ -120,6 +120,11 @@ def test_after_a_long_quiet_the_voice_rests_and_a_cached_practice_still_plays(
         core.player.open()
         core.narrator.clip("Resting well.")  # the model is loaded, the line cached
         core.bank.ambience("soft-pad")
+        first = core.play(line)  # a session that ends before the quiet: it is let go too
+        deadline = time.monotonic() + 20
+        while not first.ended and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert first.ended and core.player.mixer.program.ambience is not None
         assert piper.voice_loaded(synth.model_path)
         time.sleep(3.5)
         assert piper.voice_loaded(synth.model_path), "rested while other work was under way"
@@ -133,6 +138,9 @@ def test_after_a_long_quiet_the_voice_rests_and_a_cached_practice_still_plays(
             time.sleep(0.2)
         assert not piper.voice_loaded(synth.model_path)
         assert core.bank.ambience_if_ready("soft-pad") is None
+        # Nor does the mixer keep what the last session played (its clips and soundscape).
+        assert core.player.mixer.program.ambience is None
+        assert core.player.mixer.program.sounds == ()
         session = core.play(line)
         assert session.wait_narrated(timeout=10)
         assert not piper.voice_loaded(synth.model_path)  # from the cache: no model needed

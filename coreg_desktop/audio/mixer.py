@@ -144,6 +144,12 @@ def _glide(cur: float, target: float, step: float) -> float:
     return target if abs(delta) <= step else cur + math.copysign(step, delta)
 
 
+
+#: What an idle mixer holds once an ended session is forgotten (made here, not in the
+#: callback, which allocates nothing).
+_EMPTY_PROGRAM = Program()
+
+
 class _Scratch:
     """A preallocated float32 work array that hands out its first `n` rows.
 
@@ -242,6 +248,19 @@ class Mixer:
         narration worker was still finishing a sentence must never take the mixer back.
         """
         self._commands.append(("update", (program, token)))
+
+    def forget(self) -> None:
+        """Drop what an ended session left loaded (its clips and soundscape, tens of MB), so
+        resting in the tray holds none of it; ignored while something plays or is paused.
+
+        Done here, not as a command: at rest the stream is usually in standby, so a command
+        would wait for the next practice. Swapping one reference is atomic, and the callback
+        reads the program once per block; the caller (the player) makes sure no load is
+        pending, by holding its play lock.
+        """
+        if self.transport not in (Transport.PLAYING, Transport.PAUSED) and not self._commands:
+            self._program = _EMPTY_PROGRAM
+            self._old_amb = None
 
     def pause(self) -> None:
         self._commands.append(("pause", None))
