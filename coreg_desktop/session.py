@@ -343,10 +343,15 @@ class Session:
                         return
                     self._publish()  # laid out in full now: the program learns its end
                     return
+                self._narrated.set()  # nothing to make now (a source may still give more)
                 with self._wake:
-                    while not self._extend_wanted and not self._stop.is_set():
+                    while not self._stop.is_set():
+                        if self._extend_wanted:
+                            self._extend_wanted = False
+                            if self._more_still_wanted():
+                                break
+                            continue
                         self._wake.wait()
-                    self._extend_wanted = False
                 if self._stop.is_set():
                     return
                 with self._lock:
@@ -438,6 +443,16 @@ class Session:
             return None
         planned = seconds_to_frames(self._composer.planned_seconds())
         return min(planned, timeline.known_end) - self._lookahead_frames
+
+    def _more_still_wanted(self) -> bool:
+        """Whether to ask the source now. The monitor asks from the timeline it last saw, which
+        while clips are still being made ends early; by the time the worker is free, what is
+        laid out may reach far ahead (a sleep tail must be asked near the end, not at the
+        start). A source that follows taps asked for itself, so it is always asked."""
+        if isinstance(self.source, FollowsTaps):
+            return True
+        ask_at = self._ask_at(self.timeline)
+        return ask_at is None or self.position_frames >= ask_at
 
     def _want_more_if_short(self, timeline: Timeline, pos: int) -> None:
         ask_at = self._ask_at(timeline)

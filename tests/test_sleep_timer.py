@@ -16,7 +16,7 @@ from coreg_desktop.audio.output import NullOutput
 from coreg_desktop.constants import SAMPLE_RATE
 from coreg_desktop.events import Ended, EndReason, Event
 from coreg_desktop.player import Player
-from coreg_desktop.practice.model import Practice, Say
+from coreg_desktop.practice.model import Pause, Practice, Say
 from coreg_desktop.sleep_timer import (
     SleepTimer,
     SleepTimerError,
@@ -198,3 +198,31 @@ def test_without_a_timer_the_practice_ends_as_it_always_did(tmp_path: Path) -> N
     finally:
         player.close()
     assert ended[0].reason is EndReason.COMPLETED
+
+
+def test_a_timer_set_after_the_lines_are_made_still_keeps_the_soundscape_going(
+    tmp_path: Path
+) -> None:
+    """The session asked for more while its clips were still being made (its timeline then
+    ended early); that stale ask must not end a practice whose timer is set a moment later."""
+    from coreg_desktop.tts.piper import PiperSynthesizer
+
+    player = Player(Narrator(PiperSynthesizer(), ClipCache(tmp_path / "n")),
+                    SoundBank(tmp_path / "bank"), output=NullOutput())
+    timer_on = threading.Event()
+    # Longer than the half minute a session looks ahead, as every real practice is.
+    practice = Practice(id="long", title="Long", ambience="none",
+                        steps=(Say("Rest now. Let the day go."), Pause(36.0)))
+    tail = SleepTail(PracticeSource(practice), timer_on.is_set)
+    player.open()
+    try:
+        session = player.play(tail)
+        assert session.wait_narrated(timeout=60)
+        timer_on.set()  # the timer, set once the lines exist
+        deadline = time.monotonic() + 30
+        while not tail.in_tail and not session.ended and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert tail.in_tail and not session.ended
+        session.stop(fade_s=0.05)
+    finally:
+        player.close()

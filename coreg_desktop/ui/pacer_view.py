@@ -81,7 +81,8 @@ class PacerView(QWidget):
         lo, hi = PACER_MINUTES_RANGE
         for minutes in MINUTES:
             if lo <= minutes <= hi:
-                self.minutes_combo.addItem(f"{minutes} minutes", minutes)
+                unit = "minute" if minutes == 1 else "minutes"
+                self.minutes_combo.addItem(f"{minutes} {unit}", minutes)
         self.minutes_combo.setCurrentIndex(self.minutes_combo.findData(DEFAULT_MINUTES))
         self.cue_combo = QComboBox(self)
         self.cue_combo.setAccessibleName("How each change is cued")

@@ -31,6 +31,10 @@ def test_tapping_a_fast_rhythm_on_the_orb_is_followed_then_led_down(
     # chord shares their pitches); a listener can choose the same in Settings.
     done, _ = app.second("config", "set", "ambience", "none")
     assert done.returncode == 0, done.stderr
+    # Straight in, as a listener who turned the before question off (tests/e2e/test_desktop.py
+    # and the UI tests check the question itself).
+    done, _ = app.second("config", "set", "checkin.before", "false")
+    assert done.returncode == 0, done.stderr
     t0 = recorder.mark()
     app.start("--practice", "breathe-with")
     wait_for(lambda: main_window(xsession) is not None, 60, "the main window")

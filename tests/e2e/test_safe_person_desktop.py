@@ -36,6 +36,11 @@ def test_the_photo_shows_softly_in_the_orb_of_a_safe_person_practice(
         env=app.env, capture_output=True, text=True, timeout=60, check=False)
     assert added.returncode == 0, added.stderr
     photo.unlink()
+    # Straight in, as a listener who turned the before question off (the UI tests check it).
+    off = subprocess.run([sys.executable, "-m", "coreg_desktop", "config", "set",
+                          "checkin.before", "false"], env=app.env, capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert off.returncode == 0, off.stderr
 
     app.start("--practice", "stay-safe")
     wait_for(lambda: xsession.visible_windows(MAIN_TITLE), 60, "the main window")
