@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from coreg_desktop.sleep_timer import (
 from coreg_desktop.sources import PracticeSource, SleepTail
 from coreg_desktop.tts.cache import ClipCache
 from coreg_desktop.tts.narrator import Narrator
+from tests.test_cli import RecordingOutput
 
 
 class Recorder:
@@ -105,21 +105,6 @@ def test_what_a_listener_types_is_checked_in_one_line() -> None:
     assert format_left(23 * 60 - 10) == "23 min left"
     assert fade_level(90, 60) == 1.0 and fade_level(0, 60) == 0.0
     assert fade_level(30, 60) == pytest.approx(0.5) and fade_level(59, 60) > 0.99
-
-
-class RecordingOutput(NullOutput):
-    """A silent real-time output that keeps every block: what a sound device would be sent."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.blocks: list[np.ndarray] = []
-
-    def start(self, render: Callable[[np.ndarray], None]) -> None:
-        def recording(out: np.ndarray) -> None:
-            render(out)
-            self.blocks.append(out.copy())
-
-        super().start(recording)
 
 
 def levels(blocks: list[np.ndarray]) -> np.ndarray:
