@@ -761,6 +761,8 @@ def _history_list(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False))
         return EXIT_OK
     if not records:
+        from coreg_desktop.progress import EMPTY_TEXT as NOTHING_YET
+
         print(NOTHING_YET if since is None and args.practice is None
               else "No sessions match; try without --since or --practice.")
         return EXIT_OK
@@ -769,7 +771,6 @@ def _history_list(args: argparse.Namespace) -> int:
 
 
 #: What an empty history says: kindly, and what to do.
-NOTHING_YET = "Nothing here yet. Your practices will appear after you play one."
 
 
 def _history_table(records: Sequence[SessionRecord]) -> str:
