@@ -40,3 +40,7 @@ QUICK_RESET_ID = "quick-reset"
 
 #: `play pacer` / `render pacer`: the breathing pacer, a tool rather than a library practice.
 PACER_ID = "pacer"
+
+#: The thread that starts every synthesis child; it lives as long as the app, so quitting
+#: does not wait for it to end.
+SYNTH_LAUNCHER_THREAD = "coreg-synth-launcher"

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from coreg_desktop.constants import QUICK_RESET_ID
+from coreg_desktop.constants import QUICK_RESET_ID, SYNTH_LAUNCHER_THREAD
 from coreg_desktop.desktop import single_instance
 from coreg_desktop.desktop.single_instance import Outcome, Request
 
@@ -52,7 +52,8 @@ READY_MESSAGE = "Quick reset is ready"
 WORKERS_JOIN_S = 10.0
 #: Coreg's worker threads are named like this; the audio ones end with the stream.
 WORKER_PREFIX = "coreg-"
-LONG_LIVED_THREADS = {"coreg-audio-watchdog", "coreg-null-output", "coreg-events"}
+LONG_LIVED_THREADS = {"coreg-audio-watchdog", "coreg-null-output", "coreg-events",
+                      SYNTH_LAUNCHER_THREAD}
 #: The first-run voice choice is offered until it is answered, once; this many voices in it.
 FLAG_VOICE_CARD = "voice-choice-card"
 FEATURED_VOICES = 3

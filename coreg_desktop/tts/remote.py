@@ -40,6 +40,7 @@ from typing import IO, Any, Literal, cast
 import numpy as np
 
 from coreg_desktop import priority
+from coreg_desktop.constants import SYNTH_LAUNCHER_THREAD
 from coreg_desktop.exit_guard import exiting
 from coreg_desktop.tts import wire
 from coreg_desktop.tts.base import SynthesisError, Synthesizer, child_env
@@ -89,7 +90,7 @@ class _Launcher:
     def start(self) -> None:
         with self._lock:
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="coreg-synth-launcher",
+                self._thread = threading.Thread(target=self._run, name=SYNTH_LAUNCHER_THREAD,
                                                 daemon=True)
                 self._thread.start()
 

@@ -52,7 +52,8 @@ class FakeQuit:
 
 @pytest.fixture
 def coreg(qtbot: QtBot, qapp: QApplication, shared_cache: Path,
-          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Coreg]:
+          monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+          caplog: pytest.LogCaptureFixture) -> Iterator[Coreg]:
     # One narration cache for the run: the quick reset is synthesized once, not per test.
     monkeypatch.setenv("XDG_CACHE_HOME", str(shared_cache / "app-xdg-cache"))
     palette, font, sheet = qapp.palette(), qapp.font(), qapp.styleSheet()
@@ -69,6 +70,10 @@ def coreg(qtbot: QtBot, qapp: QApplication, shared_cache: Path,
     built.qapp = FakeQuit(qapp)  # type: ignore[assignment]
     yield built
     built.shutdown()
+    # Quitting waits for work that ends; a thread that lives as long as the app would hold
+    # every quit for the whole grace period.
+    stuck = [r.getMessage() for r in caplog.records if "still running at exit" in r.getMessage()]
+    assert not stuck, stuck
     QDBusConnection.disconnectFromBus(bus_name)
     for keeper in qapp.findChildren(_ThemeKeeper):
         keeper.setParent(None)
