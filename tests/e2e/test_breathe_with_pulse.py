@@ -18,6 +18,11 @@ SPEECH_DBFS = -38.0
 #: The person taps a fast breath: 20 a minute.
 TAP_EVERY_S = 3.0
 TAPS = 5
+#: Listened to after the last tap: its three breaths at their pace, the line that says it will
+#: slow down, and the first slower breaths.
+#: How far it leads them down, breath by breath, is heard in test_breathe_with_desktop.py;
+#: this one is about the terminal's taps.
+LISTEN_AFTER_TAPS_S = 34.0
 
 
 def _env(server: PulseServer, home: Path) -> dict[str, str]:
@@ -59,7 +64,7 @@ def test_tapping_a_fast_rhythm_is_followed_then_led_down(
             time.sleep(max(0.0, start + k * TAP_EVERY_S - time.monotonic()))
             os.write(master, b"\n")
             taps.append(recorder.mark())
-        recorder.wait_until(taps[-1] + 70.0, timeout=120)
+        recorder.wait_until(taps[-1] + LISTEN_AFTER_TAPS_S, timeout=120)
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=15)
@@ -71,10 +76,11 @@ def test_tapping_a_fast_rhythm_is_followed_then_led_down(
     assert "Traceback" not in err
     cues = [(t, kind) for t, kind in find_cues(recorder.samples(), REC_RATE) if t > t0]
     breaths = breath_rates(cues)
-    assert len(breaths) >= 10, cues
+    assert len(breaths) >= 6, cues
     # No cue before the taps were measured: it listened first.
     assert cues[0][0] > taps[3]
     # It followed them: their rate, in step with their taps (the next breath in they would
     # take), within what a sound server's latency and a terminal's echo can blur.
-    # Then it led them down: slower breath by breath, never by more than about 0.5 a minute.
-    assert_follows_then_leads(breaths, taps, in_step_s=0.35)
+    # Then it began to lead them down: slower breath by breath, never by more than about 0.5
+    # a minute.
+    assert_follows_then_leads(breaths, taps, in_step_s=0.35, slower_by=0.5)
