@@ -44,3 +44,7 @@ PACER_ID = "pacer"
 #: The thread that starts every synthesis child; it lives as long as the app, so quitting
 #: does not wait for it to end.
 SYNTH_LAUNCHER_THREAD = "coreg-synth-launcher"
+#: Each synthesis child's log is read by a thread named this and its pid. It only reads a pipe,
+#: so exiting cannot cut it short; it ends when its child does, which may belong to a voice that
+#: outlives the app's own (a test's, say), so quitting does not wait for it either.
+SYNTH_LOG_THREAD_PREFIX = "coreg-synth-log-"

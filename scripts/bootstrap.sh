@@ -416,8 +416,12 @@ cmd_test() {
     else
         run_lint || lint_rc=$?
     fi
-    say "pytest $*"
-    (cd "$REPO" && "$VENV/bin/python" -m pytest "$@") || rc=$?
+    if [[ $# -eq 0 ]]; then
+        run_suite || rc=$?
+    else
+        say "pytest $*"
+        (cd "$REPO" && "$VENV/bin/python" -m pytest "$@") || rc=$?
+    fi
     if [[ $rc -eq 5 ]]; then
         err "FAILED: pytest collected no tests (exit 5)"
         return 5
@@ -430,6 +434,32 @@ cmd_test() {
         return "$lint_rc"
     fi
     return "$rc"
+}
+
+# The whole suite, in two runs. Everything but the e2e tests runs first, spread over one worker
+# per core (at most 4), each with an X server of its own (tests/conftest.py); a test file stays on
+# one worker, so its models load once. Then the e2e tests run one at a time: they record a real
+# sound server and time what they hear, so they get the machine to themselves.
+run_suite() {
+    local workers rc=0 e2e_rc=0
+    workers="$(nproc 2>/dev/null || echo 1)"
+    if ((workers > 4)); then
+        workers=4
+    fi
+    if ((workers >= 2)); then
+        say "pytest -m 'not e2e' on $workers workers"
+        (cd "$REPO" && "$VENV/bin/python" -m pytest -m "not e2e" -n "$workers" --dist loadfile) \
+            || rc=$?
+    else
+        say "pytest -m 'not e2e'"
+        (cd "$REPO" && "$VENV/bin/python" -m pytest -m "not e2e") || rc=$?
+    fi
+    say "pytest -m e2e, one test at a time"
+    (cd "$REPO" && "$VENV/bin/python" -m pytest -m e2e) || e2e_rc=$?
+    if [[ $rc -ne 0 ]]; then
+        return "$rc"
+    fi
+    return "$e2e_rc"
 }
 
 cmd_lint() {

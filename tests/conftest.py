@@ -7,9 +7,46 @@ nothing, and the CI machine is set up (scripts/bootstrap.sh) to run every one of
 from __future__ import annotations
 
 import os
+import shutil
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.e2e.desktop import XSession
+
+
+_worker_display: list[XSession] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, each worker gets an X server of its own, with a tray host.
+
+    Windows of two workers on one display take activation and focus from each other, so a key
+    a test presses lands in the other worker's window. The display the run was given is then
+    only the fallback, when Xvfb or trayer is missing.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not os.environ.get("DISPLAY"):
+        return
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        return
+    if shutil.which("Xvfb") is None or shutil.which("trayer") is None:
+        warnings.warn("parallel workers share one display (no Xvfb or trayer): keyboard focus "
+                      "may go astray", stacklevel=1)
+        return
+    from tests.e2e.desktop import XSession
+
+    session = XSession()
+    session.start()
+    os.environ["DISPLAY"] = session.display
+    _worker_display.append(session)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _worker_display:
+        _worker_display.pop().stop()
 
 
 @pytest.fixture(autouse=True)

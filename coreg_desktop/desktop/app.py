@@ -24,7 +24,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from coreg_desktop.constants import QUICK_RESET_ID, SYNTH_LAUNCHER_THREAD
+from coreg_desktop.constants import (
+    QUICK_RESET_ID,
+    SYNTH_LAUNCHER_THREAD,
+    SYNTH_LOG_THREAD_PREFIX,
+)
 from coreg_desktop.desktop import single_instance
 from coreg_desktop.desktop.single_instance import Outcome, Request
 
@@ -356,7 +360,8 @@ class Coreg:
         for thread in threading.enumerate():
             if thread is threading.current_thread() or not thread.name.startswith(WORKER_PREFIX):
                 continue
-            if thread.name in LONG_LIVED_THREADS:
+            if (thread.name in LONG_LIVED_THREADS
+                    or thread.name.startswith(SYNTH_LOG_THREAD_PREFIX)):
                 continue
             thread.join(max(0.0, deadline - time.monotonic()))
             if thread.is_alive():

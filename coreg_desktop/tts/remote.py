@@ -40,7 +40,7 @@ from typing import IO, Any, Literal, cast
 import numpy as np
 
 from coreg_desktop import priority
-from coreg_desktop.constants import SYNTH_LAUNCHER_THREAD
+from coreg_desktop.constants import SYNTH_LAUNCHER_THREAD, SYNTH_LOG_THREAD_PREFIX
 from coreg_desktop.exit_guard import exiting
 from coreg_desktop.tts import wire
 from coreg_desktop.tts.base import SynthesisError, Synthesizer, child_env
@@ -146,7 +146,7 @@ class SynthesisChild:
         self.last_used = time.monotonic()
         self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_KEPT)
         self._reaped = threading.Event()
-        threading.Thread(target=self._forward_log, name=f"coreg-synth-log-{self.pid}",
+        threading.Thread(target=self._forward_log, name=f"{SYNTH_LOG_THREAD_PREFIX}{self.pid}",
                          daemon=True).start()
         log.debug("started synthesis process %d (%s)", self.pid, klass)
 

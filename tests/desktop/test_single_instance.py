@@ -68,17 +68,24 @@ def test_malformed_requests_are_refused(line: bytes) -> None:
 
 def test_socket_path_is_per_user_and_per_config(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    runtime = tmp_path / "run"
-    runtime.mkdir()
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    a = single_instance.socket_path(Path("/home/a/.config/coreg-desktop"))
-    b = single_instance.socket_path(Path("/home/b/.config/coreg-desktop"))
-    assert a != b
-    assert a == single_instance.socket_path(Path("/home/a/.config/coreg-desktop"))
-    assert str(os.getuid()) in a.name
-    if len(str(a)) <= 100:
+    # A short folder, as /run/user/1000 is (tmp_path can be longer than a socket path may be).
+    runtime = Path(tempfile.mkdtemp(prefix="run-"))
+    try:
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        a = single_instance.socket_path(Path("/home/a/.config/coreg-desktop"))
+        b = single_instance.socket_path(Path("/home/b/.config/coreg-desktop"))
+        assert a != b
+        assert a == single_instance.socket_path(Path("/home/a/.config/coreg-desktop"))
+        assert str(os.getuid()) in a.name
         assert a.parent == runtime
+    finally:
+        runtime.rmdir()
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "missing"))
+    assert single_instance.socket_path(Path("/x")).parent == Path(tempfile.gettempdir())
+    # A runtime folder too deep for a socket's path: the temporary folder instead.
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(deep))
     assert single_instance.socket_path(Path("/x")).parent == Path(tempfile.gettempdir())
 
 

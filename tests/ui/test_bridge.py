@@ -59,6 +59,11 @@ def test_play_is_shown_at_once_and_captions_follow_the_phase_events(
     assert live.transport is Transport.PAUSED and live.active
     with qtbot.waitSignal(live.transportChanged, check_params_cb=lambda v: v == "playing"):
         live.toggle()
+    # The first caption comes as the first sentence is reached, before the output's latency has
+    # passed; let a little be heard before stopping.
+    session = live.player.session
+    assert session is not None
+    qtbot.waitUntil(lambda: session.position_frames > 0, timeout=10_000)
     with qtbot.waitSignal(live.stopped) as stopped, qtbot.waitSignal(live.ended) as ended:
         live.stop(fade_s=0.1)
     assert stopped.args == [LONG.id]
