@@ -17,11 +17,11 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from coreg_desktop import __version__, export_cli, mix_cli, paths, pattern_cli, safe_person_cli
 from coreg_desktop.constants import PACER_ID
@@ -43,6 +43,9 @@ CRASH_LOG = "coreg_desktop.crash"
 #: `play` waits at most this long for a cached soundscape to be read (it takes a few ms when the
 #: disk is not busy); past it the soundscape fades in as soon as it arrives.
 AMBIENCE_PRELOAD_WAIT_S = 0.3
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
 
 
 class BadInput(Exception):
@@ -431,15 +434,22 @@ def cmd_play(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _parsed(value: _In | None, parse: Callable[[_In], _Out], errors: type[Exception],
+            what: str, hint: str = "") -> _Out | None:
+    """An option's value checked by `parse`, or None if it was not given; what `parse` refuses
+    is one line naming the option (exit 2), before anything plays."""
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except errors as exc:
+        raise BadInput(f"{what}: {exc}{hint}") from exc
+
+
 def _sleep_minutes(minutes: float | None) -> float | None:
     from coreg_desktop.sleep_timer import SleepTimerError, check_minutes
 
-    if minutes is None:
-        return None
-    try:
-        return check_minutes(minutes)
-    except SleepTimerError as exc:
-        raise BadInput(f"--sleep: {exc}") from exc
+    return _parsed(minutes, check_minutes, SleepTimerError, "--sleep")
 
 
 def _pacer(core: Core, args: argparse.Namespace, ambience: str | None) -> PacerSource | None:
@@ -463,26 +473,16 @@ def _pacer(core: Core, args: argparse.Namespace, ambience: str | None) -> PacerS
 
 
 def _rating(text: str | None, what: str) -> int | None:
-    """A check-in rating from the command line: one line, exit 2, before anything plays."""
     from coreg_desktop.checkin import BadCheckIn, parse_rating
 
-    if text is None:
-        return None
-    try:
-        return parse_rating(text)
-    except BadCheckIn as exc:
-        raise BadInput(f"{what}: {exc} (0 calm, settled; 10 as bad as it gets)") from exc
+    return _parsed(text, parse_rating, BadCheckIn, what,
+                   " (0 calm, settled; 10 as bad as it gets)")
 
 
 def _state(text: str | None) -> str | None:
     from coreg_desktop.checkin import BadCheckIn, parse_state
 
-    if text is None:
-        return None
-    try:
-        return parse_state(text)
-    except BadCheckIn as exc:
-        raise BadInput(f"--state: {exc}") from exc
+    return _parsed(text, parse_state, BadCheckIn, "--state")
 
 
 def _interactive() -> bool:
@@ -800,16 +800,13 @@ def _history_export(args: argparse.Namespace) -> int:
     import io
 
     from coreg_desktop import files
+    from coreg_desktop.export_cli import check_writable
 
     path: Path = args.file
     kind = path.suffix.lower()
     if kind not in (".csv", ".json"):
         raise BadInput(f"{path}: the export is FILE.csv or FILE.json (by its extension)")
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise BadInput(f"{path}: is a folder, not a file name")
-    if not parent.is_dir():
-        raise BadInput(f"{path}: the folder {parent} does not exist")
+    check_writable(path)
     since = _day(args.export_since, "--since") if args.export_since else None
     history = _open_history()
     try:

@@ -50,6 +50,15 @@ def check_output(path: Path, quality: str | None = None) -> Format:
         check_quality(fmt, quality)
     except ExportError as exc:
         raise BadInput(str(exc)) from exc
+    check_writable(path)
+    return fmt
+
+
+def check_writable(path: Path) -> None:
+    """One line (a `BadInput`) for a file that cannot be written, said before any work is
+    done: audio takes minutes to render, and a history export must not half-happen."""
+    from coreg_desktop.cli import BadInput
+
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise BadInput(f"{path}: is a folder, not a file name")
@@ -58,7 +67,6 @@ def check_output(path: Path, quality: str | None = None) -> Format:
     if path.exists() and not os.access(path, os.W_OK):
         raise BadInput(f"{path}: cannot write here (permission denied)")
     _probe(parent, path)
-    return fmt
 
 
 def _probe(folder: Path, shown: Path) -> None:

@@ -11,6 +11,7 @@ import gc
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtCore import Qt
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QWidget,
 )
+from pytestqt.qtbot import QtBot
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -39,6 +41,9 @@ from coreg_desktop.tts.narrator import Narrator
 from coreg_desktop.tts.piper import PiperSynthesizer
 from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.theme import apply_theme
+
+if TYPE_CHECKING:
+    from coreg_desktop.ui.main_window import MainWindow
 
 
 @pytest.fixture
@@ -102,6 +107,23 @@ def themed(qapp: QApplication) -> Iterator[Callable[..., None]]:
     qapp.setStyleSheet(sheet)
     qapp.setPalette(palette)
     qapp.setFont(font)
+
+
+def open_window(qtbot: QtBot, bridge: PlayerBridge, settings: Settings,
+                size: tuple[int, int] | None = None) -> MainWindow:
+    """The main window shown and active, as a person finds it: keyboard focus needs an active
+    window, and activation is asynchronous. At teardown it really closes, as at quit."""
+    from coreg_desktop.ui.main_window import MainWindow
+
+    win = MainWindow(bridge, settings)
+    qtbot.addWidget(win, before_close_func=lambda w: w.prepare_to_quit())
+    if size is not None:
+        win.resize(*size)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    return win
 
 
 def without_checkins(settings: Settings) -> Settings:

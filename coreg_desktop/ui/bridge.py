@@ -116,19 +116,22 @@ class PlayerBridge(QObject):
             self.noticeRaised.emit(f"{person} is no longer one of your safe people; "
                                    "Settings has who is.")
             return False
-        # The views follow at once; the session's own events for it then change nothing.
+        self._started(practice, session.number, checkin)
+        return True
+
+    def _started(self, practice: Practice, session: int, checkin: CheckIn | None) -> None:
+        """The views follow a start at once; the session's own events for it then change
+        nothing."""
         self._practice = practice
-        self._session = session.number
+        self._session = session
         self._checkin = checkin
         self._set_caption("")
         self._set_transport(Transport.PLAYING)
         self.practiceStarted.emit(practice.id)
-        return True
 
     def play_pacer(self, pattern: str, minutes: float, cue: Cue = Cue.TONE) -> bool:
         """Start the breathing pacer; False (and a notice) for a pattern or length that cannot
         be (a pattern removed in a terminal meanwhile, say)."""
-        from coreg_desktop.practice.model import Practice
         from coreg_desktop.practice.patterns import PatternError
 
         try:
@@ -137,15 +140,10 @@ class PlayerBridge(QObject):
             self.noticeRaised.emit(f"{exc}.")
             return False
         session = self.core.play_pacer(source)
-        # What the views show: the pattern as a practice would be (title, summary, length).
-        self._practice = Practice(id=source.id, title=source.title,
-                                  summary=source.pattern.summary, ambience=source.ambience)
         self._pacer_request = (pattern, minutes, cue)
-        self._session = session.number
-        self._checkin = None
-        self._set_caption("")
-        self._set_transport(Transport.PLAYING)
-        self.practiceStarted.emit(source.id)
+        # What the views show: the pattern as a practice would be (title, summary, length).
+        self._started(Practice(id=source.id, title=source.title, summary=source.pattern.summary,
+                               ambience=source.ambience), session.number, None)
         return True
 
     def preview(

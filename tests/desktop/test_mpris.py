@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
 from collections.abc import Iterator
 
@@ -16,20 +14,6 @@ from pytestqt.qtbot import QtBot
 from coreg_desktop.audio.mixer import Transport
 from coreg_desktop.desktop.mpris import BUS_NAME, OBJECT_PATH, PLAYER_IFACE, ROOT_IFACE, Mpris
 from coreg_desktop.ui.bridge import PlayerBridge
-
-
-@pytest.fixture
-def bus_address() -> Iterator[str]:
-    """A private session bus, so the tests never meet a real desktop's media controls."""
-    if shutil.which("dbus-daemon") is None or shutil.which("dbus-send") is None:
-        pytest.skip("needs dbus-daemon and dbus-send (apt-get install -y dbus dbus-bin)")
-    out = subprocess.run(
-        ["dbus-daemon", "--session", "--print-address=1", "--print-pid=1", "--fork"],
-        capture_output=True, text=True, check=True, timeout=10,
-    ).stdout.split()
-    address, pid = out[0], int(out[1])
-    yield address
-    os.kill(pid, signal.SIGTERM)
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,18 +33,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def bus_address() -> Iterator[str]:
-    if shutil.which("dbus-daemon") is None or shutil.which("dbus-send") is None:
-        pytest.skip("needs dbus-daemon and dbus-send (apt-get install -y dbus dbus-bin)")
-    out = subprocess.run(
-        ["dbus-daemon", "--session", "--print-address=1", "--print-pid=1", "--fork"],
-        capture_output=True, text=True, check=True, timeout=10,
-    ).stdout.split()
-    yield out[0]
-    os.kill(int(out[1]), signal.SIGTERM)
 
 
 def connect(address: str, name: str) -> QDBusConnection:

@@ -28,7 +28,7 @@ from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.main_window import MainWindow
 from coreg_desktop.ui.player_view import PAUSED_TAP_HINT, TAP_HINT
 
-from ..qtkit import layout_problems, unnamed_controls, without_checkins
+from ..qtkit import layout_problems, open_window, unnamed_controls, without_checkins
 
 SHOTS = Path(os.environ.get("COREG_SHOTS", tempfile.gettempdir()))
 #: The person taps a quick breath, one every two seconds (30 a minute).
@@ -43,13 +43,7 @@ def window(
     themed: Callable[..., None],
 ) -> Iterator[MainWindow]:
     library.practices[breathe_with.PRACTICE_ID] = breathe_with.practice()  # as the core lists it
-    win = MainWindow(bridge, without_checkins(settings))
-    qtbot.addWidget(win, before_close_func=lambda w: w.prepare_to_quit())
-    win.resize(760, 720)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
+    win = open_window(qtbot, bridge, without_checkins(settings), size=(760, 720))
     yield win
     bridge.stop(0.0)
 

@@ -19,7 +19,7 @@ from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.checkin_view import AFTER, BEFORE, CheckInPanel, result_text
 from coreg_desktop.ui.main_window import MainWindow
 
-from ..qtkit import layout_problems, unnamed_controls
+from ..qtkit import layout_problems, open_window, unnamed_controls
 
 SHOTS = Path(os.environ.get("COREG_SHOTS", tempfile.gettempdir()))
 pytestmark = pytest.mark.usefixtures("collect_on_the_gui_thread")
@@ -42,12 +42,7 @@ def panel(qtbot: QtBot, themed: Callable[..., None]) -> CheckInPanel:
 def window(
     qtbot: QtBot, bridge: PlayerBridge, settings: Settings, themed: Callable[..., None]
 ) -> Iterator[MainWindow]:
-    win = MainWindow(bridge, settings)
-    qtbot.addWidget(win, before_close_func=lambda w: w.prepare_to_quit())
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
+    win = open_window(qtbot, bridge, settings)
     yield win
     bridge.stop(0.0)
 

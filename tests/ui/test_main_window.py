@@ -37,7 +37,13 @@ from coreg_desktop.ui.theme import (
     system_is_dark,
 )
 
-from ..qtkit import contrast, layout_problems, unnamed_controls, without_checkins
+from ..qtkit import (
+    contrast,
+    layout_problems,
+    open_window,
+    unnamed_controls,
+    without_checkins,
+)
 
 SIGNAL_TIMEOUT_MS = 10_000
 SHOTS = Path(os.environ.get("COREG_SHOTS", tempfile.gettempdir()))
@@ -47,13 +53,7 @@ SHOTS = Path(os.environ.get("COREG_SHOTS", tempfile.gettempdir()))
 def window(
     qtbot: QtBot, bridge: PlayerBridge, settings: Settings, themed: Callable[..., None]
 ) -> Iterator[MainWindow]:
-    win = MainWindow(bridge, without_checkins(settings))
-    # At teardown the window must really close, as it does when the app quits.
-    qtbot.addWidget(win, before_close_func=lambda w: w.prepare_to_quit())
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
+    win = open_window(qtbot, bridge, without_checkins(settings))
     yield win
     bridge.stop(0.0)
 

@@ -21,7 +21,7 @@ from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.library_view import PracticeCard
 from coreg_desktop.ui.main_window import MainWindow
 
-from ..qtkit import layout_problems, unnamed_controls, without_checkins
+from ..qtkit import layout_problems, open_window, unnamed_controls, without_checkins
 
 pytestmark = pytest.mark.usefixtures("collect_on_the_gui_thread")
 
@@ -38,12 +38,7 @@ def make_window(
 
     def make(dark: bool = False) -> MainWindow:
         themed(dark=dark)
-        win = MainWindow(bridge, without_checkins(settings))
-        qtbot.addWidget(win, before_close_func=lambda w: w.prepare_to_quit())
-        win.show()
-        qtbot.waitExposed(win)
-        win.activateWindow()
-        qtbot.waitUntil(win.isActiveWindow)
+        win = open_window(qtbot, bridge, without_checkins(settings))
         made.append(win)
         return win
 
