@@ -427,8 +427,10 @@ class Session:
         self._end(EndReason.COMPLETED)
 
     def _heard_end(self, timeline: Timeline, pos: int) -> bool:
+        # Until the audio thread takes up this session's program, FINISHED is the last one's.
         return (
             timeline.complete
+            and self.mixer.loaded == self._token
             and self.mixer.transport is Transport.FINISHED
             and pos >= timeline.total - END_SLACK_FRAMES
         )
@@ -604,6 +606,8 @@ class Session:
 
     @property
     def position_frames(self) -> int:
+        if self.mixer.loaded < self._token:
+            return 0  # not taken up yet: the clock still counts what played before
         return self.mixer.heard_position(self._latency_frames())
 
     def state(self) -> State:

@@ -133,3 +133,44 @@ def test_a_replaced_session_still_being_voiced_never_takes_the_mixer_back(
         ]
     finally:
         player.close()
+
+
+def test_a_pacer_laid_out_at_once_after_a_finished_practice_is_not_ended_by_it(
+    tmp_path: Path,
+) -> None:
+    """A tone pacer is wholly laid out the moment it starts. Until the audio thread takes up its
+    program, the mixer still says FINISHED at the last practice's end; read then, that ended the
+    pacer at once, with the last practice's time, while its tones played on (found in the
+    walkthrough of issue 10)."""
+    from coreg_desktop.practice.model import Cue
+    from coreg_desktop.practice.patterns import PatternBook
+    from coreg_desktop.sources import PacerSource
+
+    player = player_mod.Player(Narrator(None, ClipCache(tmp_path / "n")),
+                               SoundBank(tmp_path / "bank"), output=NullOutput())
+    ended: list[Ended] = []
+    player.events.subscribe(lambda e: ended.append(e) if isinstance(e, Ended) else None)
+    before = Practice(id="before", title="Before", ambience="none", steps=(Pause(90.0),))
+    box = PatternBook(tmp_path / "patterns.toml").get("box")
+    pacer = PacerSource(box, minutes=1.0, cue=Cue.TONE)
+    player.open()
+    try:
+        player.play(PracticeSource(before))
+        time.sleep(0.3)
+        player.seek(89.5)  # heard to its end, 90 s in: further than the whole pacer
+        deadline = time.monotonic() + 20
+        while not ended and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ended and ended[0].reason is EndReason.COMPLETED
+        session = player.play(pacer)
+        assert session.timeline.complete  # the point: nothing is left to lay out
+        time.sleep(2.0)
+        assert len(ended) == 1, f"the pacer ended at once: {ended[1:]}"
+        player.stop(fade_s=0.05)
+        while len(ended) < 2 and time.monotonic() < deadline + 10:
+            time.sleep(0.05)
+    finally:
+        player.close()
+    last = ended[1]
+    assert last.practice_id == pacer.id and last.reason is EndReason.STOPPED
+    assert last.heard_seconds == pytest.approx(2.0, abs=0.5)  # its own time, not the last one's

@@ -186,7 +186,7 @@ class Mixer:
         self._commands: collections.deque[tuple[str, Any]] = collections.deque()
         self._program = Program()
         self._loads = 0  # tokens handed out by load() (control threads only)
-        self._loaded = 0  # the token of the program playing (audio thread only)
+        self._loaded = 0  # the token of the program playing (written by the audio thread only)
         self.pos = 0  # practice frame of the next sample rendered
         self.device_frames = 0  # all frames ever rendered, for the audio clock
         self.stalled_frames = 0  # frames spent waiting for narration
@@ -280,6 +280,13 @@ class Mixer:
     @property
     def program(self) -> Program:
         return self._program
+
+    @property
+    def loaded(self) -> int:
+        """The token of the last `load` the audio thread has taken up. Until a session's own
+        token is here, the transport and the clock still describe what played before it (the
+        stream may even be waking from standby)."""
+        return self._loaded
 
     @property
     def ambience_clock(self) -> int:
@@ -603,6 +610,9 @@ class Mixer:
                 self._loaded = token
                 self._program = program
                 self.pos = int(start)
+                # The heard clock starts again with this program: entries of the one before,
+                # still within the output latency, are not this program's frames.
+                self._clock_n = 0
                 self._ambience_offset = 0
                 self._old_amb = None
                 self.stalled_frames = 0
