@@ -382,12 +382,7 @@ class PlayerView(QWidget):
         self.ambience_picker = QComboBox(self.sound_card)
         self.ambience_picker.setAccessibleName("Ambience")
         self.ambience_picker.setToolTip("The sound underneath the voice")
-        for ambience_id in AMBIENCE_IDS:
-            if ambience_id in AMBIENCES:
-                self.ambience_picker.addItem(AMBIENCES[ambience_id].title, ambience_id)
-        for saved in mix_book(quiet=True).mixes:  # the listener's own, from `mix add`
-            self.ambience_picker.addItem(f"Mix: {saved.title}", saved.ambience_id)
-        self.ambience_picker.addItem("None", "none")
+        self._fill_ambience_choices()
         self.ambience_picker.activated.connect(self._ambience_picked)
         voice_label = QLabel("Voice", self.sound_card)
         voice_label.setBuddy(self.voice_slider)
@@ -579,6 +574,7 @@ class PlayerView(QWidget):
         self.title.setText(practice.title if practice is not None else "Nothing playing")
         self.caption.setText("" if practice is not None else "Choose a practice in the library.")
         self._show_taps()
+        self._fill_ambience_choices()
         self._sync_ambience()
         self.refresh_progress(force=True)
 
@@ -594,9 +590,27 @@ class PlayerView(QWidget):
         self._show_taps()
         self.refresh_progress(force=True)
 
+    def _fill_ambience_choices(self) -> None:
+        """The soundscapes, then the listener's own mixes, read again each time a practice is
+        shown: a mix added in a terminal (`mix add`) is offered without a restart."""
+        picker = self.ambience_picker
+        chosen = picker.currentData()
+        picker.clear()
+        for ambience_id in AMBIENCE_IDS:
+            if ambience_id in AMBIENCES:
+                picker.addItem(AMBIENCES[ambience_id].title, ambience_id)
+        for saved in mix_book(quiet=True).mixes:
+            picker.addItem(f"Mix: {saved.title}", saved.ambience_id)
+        picker.addItem("Silence", "none")  # the word Settings uses
+        index = picker.findData(chosen) if chosen is not None else -1
+        if index >= 0:
+            picker.setCurrentIndex(index)
+
     def _sync_ambience(self) -> None:
         """Show the practice's soundscape once it is playing (the session knows it only then)."""
         current = self._bridge.current_ambience if self._bridge.active else None
+        if current is not None and self.ambience_picker.findData(current) < 0:
+            self._fill_ambience_choices()  # a mix added since the list was last read
         self._ambience_unsynced = current is None
         index = self.ambience_picker.findData(current) if current else -1
         if index >= 0:

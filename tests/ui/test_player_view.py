@@ -120,11 +120,17 @@ def test_ambience_picker_offers_every_soundscape_and_switches_it(
 ) -> None:
     picker = view.ambience_picker
     titles = [picker.itemText(i) for i in range(picker.count())]
-    assert titles == [info.title for info in AMBIENCES.values()] + ["None"]
+    assert titles == [info.title for info in AMBIENCES.values()] + ["Silence"]
     assert not picker.isEnabled(), "nothing to switch before a practice plays"
 
+    # A mix added in a terminal while the window is open is offered with the next practice.
+    from coreg_desktop.audio.mixes import Layer, Mix
+    from coreg_desktop.core import mix_book
+
+    mix_book().add(Mix("evening", "Evening", (Layer("rain", 0.7), Layer("soft-pad", 0.4))))
     _start(qtbot, live)
     qtbot.waitUntil(picker.isEnabled)
+    assert picker.findData("mix:evening") >= 0, "the new mix is not offered"
     assert picker.currentData() == "brown-noise"
     rain = picker.findData("rain")
     picker.setCurrentIndex(rain)
