@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from coreg_desktop.preparation import Progress
     from coreg_desktop.ui.bridge import PlayerBridge
 from coreg_desktop.ui.volume import SLIDER_MAX, gain_to_slider, slider_to_gain
+from coreg_desktop.ui.wheel import PageWheel
 
 log = logging.getLogger(__name__)
 
@@ -418,6 +419,9 @@ class SettingsDialog(QDialog):
         for first, second in pairwise(order):
             QWidget.setTabOrder(first, second)
         self.tab_order = [w for w in order if w.isEnabled()]  # Tab passes over the rest
+        # Scrolling the page never changes a setting under the pointer (see ui/wheel.py).
+        PageWheel(scroll).watch(*contents.findChildren(QComboBox),
+                                *contents.findChildren(QSlider))
         self._names_changed()
         self._initial = self._snapshot()
         self.name_edit.setFocus()

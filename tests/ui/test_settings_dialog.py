@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QStandardItemModel, QWheelEvent
+from PySide6.QtWidgets import QApplication, QMessageBox, QSlider, QWidget
 from pytestqt.qtbot import QtBot
 
 from coreg_desktop.audio.ambience import AMBIENCES
@@ -480,3 +480,38 @@ def test_names_section_in_light_and_dark(
         assert layout_problems(content) == []
         dialog.grab().save(str(shots / f"settings-names-problem-{look}.png"))
         dialog.reject()
+
+
+def _wheel_down(widget: QWidget) -> None:
+    centre = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(centre, QPointF(widget.mapToGlobal(centre.toPoint())), QPoint(0, 0),
+                        QPoint(0, -120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_scrolls_the_page_and_never_changes_a_setting_under_the_pointer(
+    qtbot: QtBot, settings: Settings, themed: Callable[..., None]
+) -> None:
+    """Found in a walkthrough: scrolling the settings changed the narration voice."""
+    dialog = make_dialog(qtbot, settings)
+    dialog.resize(dialog.width(), 420)  # short enough to scroll
+    dialog.activateWindow()  # focus needs an active window
+    qtbot.waitUntil(dialog.isActiveWindow)
+    bar = dialog.scroll_area.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    combo = dialog.voice_combo
+    dialog.name_edit.setFocus()
+    voice, start = combo.currentIndex(), bar.value()
+    _wheel_down(combo)
+    assert combo.currentIndex() == voice, "the wheel changed the voice"
+    assert bar.value() > start, "the page did not scroll"
+    slider = dialog.findChildren(QSlider)[0]
+    level = slider.value()
+    _wheel_down(slider)
+    assert slider.value() == level
+    # Once a person has chosen the control, the wheel is theirs to use on it.
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus)
+    _wheel_down(combo)
+    assert combo.currentIndex() != voice
