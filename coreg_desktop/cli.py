@@ -770,9 +770,6 @@ def _history_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-#: What an empty history says: kindly, and what to do.
-
-
 def _history_table(records: Sequence[SessionRecord]) -> str:
     from coreg_desktop.checkin import describe_change
     from coreg_desktop.practice.timeline import format_clock
